@@ -1,0 +1,75 @@
+//! Assigning loaded tensors into a lazily built module, parameter by parameter.
+//!
+//! A flint module's parameter paths *are* the checkpoint's tensor names
+//! (`model.layers.0.self_attn.q_proj.weight`): architecture crates name their fields after
+//! the Hugging Face convention, so no renaming table exists to drift out of date. Walking
+//! the module with a [`ModuleMapper`] gives each parameter its full name and its expected
+//! shape (read without initialising it); the [`TensorSource`] checks the stored tensor
+//! against that shape and hands back data ready for the device.
+
+use crate::LoadError;
+use burn::module::{Module, ModuleMapper, Param};
+use burn::tensor::{Device, Tensor, TensorData};
+
+/// Where parameters come from: a checkpoint reader (safetensors, GGUF, ...).
+pub trait TensorSource {
+    /// The tensor stored as `name`, checked to have `shape`, as data the device can use
+    /// (float, in the backend's compute dtype).
+    fn take(&mut self, name: &str, shape: &[usize], device: &Device)
+    -> Result<TensorData, LoadError>;
+}
+
+/// Replaces every float parameter of `module` by the tensor `source` holds under its path.
+/// Parameters are never initialised: the lazy init closures are dropped unused.
+pub fn assign_parameters<M: Module>(
+    module: M,
+    source: &mut dyn TensorSource,
+) -> Result<M, LoadError> {
+    let mut mapper = Assigner {
+        source,
+        path: Vec::new(),
+        error: None,
+    };
+    let module = module.map(&mut mapper);
+    match mapper.error {
+        Some(err) => Err(err),
+        None => Ok(module),
+    }
+}
+
+struct Assigner<'a> {
+    source: &'a mut dyn TensorSource,
+    path: Vec<String>,
+    /// First error met; mapping cannot stop early, so later params are skipped.
+    error: Option<LoadError>,
+}
+
+impl ModuleMapper for Assigner<'_> {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        if self.error.is_some() {
+            return param;
+        }
+        let name = self.path.join(".");
+        let shape = param.lazy_shape();
+        let device = param.lazy_device();
+        match self.source.take(&name, shape.as_slice(), &device) {
+            Ok(data) => {
+                let tensor = Tensor::<D>::from_data(data, &device);
+                let id = param.id;
+                param.transform_for_load(tensor, id)
+            }
+            Err(err) => {
+                self.error = Some(err);
+                param
+            }
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! What a loaded, ready-to-run language model offers to generation code.
+
+use burn::tensor::Device;
+
+/// A decoder-only language model with its own KV cache.
+///
+/// `forward` appends `tokens` to the cached context and returns the logits of the last
+/// position, so a prompt is one call (prefill) and each generated token one more (decode).
+pub trait CausalLm: Send {
+    /// Runs `tokens` after the cached context; returns last-position logits (vocab-sized).
+    fn forward(&mut self, tokens: &[u32]) -> Vec<f32>;
+    /// Forgets the cached context.
+    fn reset(&mut self);
+    /// Tokens currently held in the cache.
+    fn cached_tokens(&self) -> usize;
+    /// Longest context the model supports (positions).
+    fn max_context(&self) -> usize;
+    fn vocab_size(&self) -> usize;
+    fn device(&self) -> Device;
+}

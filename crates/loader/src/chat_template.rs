@@ -1,0 +1,84 @@
+//! Rendering chat messages with the model's own Jinja `chat_template`, as transformers'
+//! `apply_chat_template(..., add_generation_prompt=True)` does.
+
+use flint_core::LoadError;
+use minijinja::{Environment, ErrorKind, context};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ChatMessage {
+    pub role: String,
+    pub content: String,
+}
+
+pub struct ChatTemplate {
+    source: String,
+    bos_token: String,
+    eos_token: String,
+    path: PathBuf,
+}
+
+impl ChatTemplate {
+    /// Reads `chat_template` (and the BOS/EOS strings templates refer to) from
+    /// `tokenizer_config.json`. `Ok(None)` when the model has no template.
+    pub fn from_dir(dir: &Path) -> Result<Option<Self>, LoadError> {
+        let path = dir.join("tokenizer_config.json");
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let json = crate::config::read_json(&path)?;
+        let source = match json.get("chat_template") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            // Some configs hold a list of named templates; "default" is the chat one.
+            Some(serde_json::Value::Array(list)) => list
+                .iter()
+                .find(|t| t.get("name").and_then(|n| n.as_str()) == Some("default"))
+                .and_then(|t| t.get("template")?.as_str().map(str::to_string))
+                .ok_or_else(|| LoadError::config(&path, "chat_template", "no `default` entry"))?,
+            None | Some(serde_json::Value::Null) => return Ok(None),
+            Some(_) => {
+                return Err(LoadError::config(
+                    &path,
+                    "chat_template",
+                    "expected a string or a list of named templates",
+                ));
+            }
+        };
+        let token = |key: &str| match json.get(key) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(v) => v
+                .get("content")
+                .and_then(|c| c.as_str())
+                .unwrap_or_default()
+                .to_string(),
+            None => String::new(),
+        };
+        Ok(Some(Self {
+            source,
+            bos_token: token("bos_token"),
+            eos_token: token("eos_token"),
+            path,
+        }))
+    }
+
+    /// The prompt text for `messages`, ending with the assistant turn's opening.
+    pub fn render(&self, messages: &[ChatMessage]) -> Result<String, LoadError> {
+        let err = |e: minijinja::Error| LoadError::config(&self.path, "chat_template", e.to_string());
+        let mut env = Environment::new();
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.add_function("raise_exception", |msg: String| -> Result<String, minijinja::Error> {
+            Err(minijinja::Error::new(ErrorKind::InvalidOperation, msg))
+        });
+        env.add_template("chat", &self.source).map_err(err)?;
+        let template = env.get_template("chat").map_err(err)?;
+        template
+            .render(context! {
+                messages => messages,
+                add_generation_prompt => true,
+                bos_token => self.bos_token,
+                eos_token => self.eos_token,
+            })
+            .map_err(err)
+    }
+}

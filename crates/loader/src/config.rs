@@ -1,0 +1,46 @@
+//! Reading `config.json` and `generation_config.json`.
+
+use flint_core::LoadError;
+use std::path::Path;
+
+/// Parses a JSON file, naming the file (and the line) in every error.
+pub fn read_json(path: &Path) -> Result<serde_json::Value, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::io(path, e))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| LoadError::Json {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if !value.is_object() {
+        return Err(LoadError::Json {
+            path: path.to_path_buf(),
+            message: "expected a JSON object at the top level".into(),
+        });
+    }
+    Ok(value)
+}
+
+/// End-of-sequence token ids: `generation_config.json` wins over `config.json`, and either
+/// may hold one id or a list.
+pub fn eos_token_ids(model_dir: &Path) -> Result<Vec<u32>, LoadError> {
+    let mut ids = Vec::new();
+    for name in ["generation_config.json", "config.json"] {
+        let path = model_dir.join(name);
+        if !path.is_file() {
+            continue;
+        }
+        let json = read_json(&path)?;
+        match json.get("eos_token_id") {
+            Some(serde_json::Value::Number(n)) => ids.extend(n.as_u64().map(|v| v as u32)),
+            Some(serde_json::Value::Array(a)) => {
+                ids.extend(a.iter().filter_map(|v| v.as_u64()).map(|v| v as u32))
+            }
+            _ => continue,
+        }
+        if !ids.is_empty() {
+            break;
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}

@@ -1,0 +1,113 @@
+//! Serving a checkpoint's tensors to [`flint_core::assign_parameters`]: check, then hand
+//! over the mapped bytes (zero-copy) or one converted copy, releasing the mapped pages behind.
+
+use crate::checkpoint::Checkpoint;
+use crate::convert::{StoredFloat, to_f32_vec};
+use burn::tensor::{DType, Device, TensorData};
+use flint_core::burn;
+use flint_core::burn::tensor::{AllocationProperty, Bytes};
+use flint_core::{Backend, LoadError, TensorSource};
+use safetensors::Dtype;
+use std::collections::BTreeSet;
+
+/// How the tensors of one load were materialised, for reports and tests.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct AssignStats {
+    /// Tensors whose parameter points straight into the mapped file.
+    pub zero_copy: usize,
+    pub zero_copy_bytes: usize,
+    /// Tensors copied (and converted where the dtype differs) once into an owned buffer.
+    pub copied: usize,
+    pub copied_bytes: usize,
+}
+
+pub struct CheckpointSource<'a> {
+    checkpoint: &'a Checkpoint,
+    backend: Backend,
+    taken: BTreeSet<String>,
+    pub stats: AssignStats,
+}
+
+impl<'a> CheckpointSource<'a> {
+    pub fn new(checkpoint: &'a Checkpoint, backend: Backend) -> Self {
+        Self {
+            checkpoint,
+            backend,
+            taken: BTreeSet::new(),
+            stats: AssignStats::default(),
+        }
+    }
+
+    /// Names the checkpoint holds that no parameter asked for.
+    pub fn unused(&self) -> Vec<String> {
+        self.checkpoint
+            .tensors
+            .keys()
+            .filter(|n| !self.taken.contains(*n))
+            .cloned()
+            .collect()
+    }
+}
+
+impl TensorSource for CheckpointSource<'_> {
+    fn take(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        _device: &Device,
+    ) -> Result<TensorData, LoadError> {
+        let Some((file_index, entry)) = self.checkpoint.tensors.get(name) else {
+            return Err(LoadError::MissingTensors {
+                path: self.checkpoint.origin.clone(),
+                names: vec![name.to_string()],
+            });
+        };
+        let file = &self.checkpoint.files[*file_index].file;
+        if entry.shape != shape {
+            return Err(LoadError::ShapeMismatch {
+                path: file.path().to_path_buf(),
+                tensor: name.to_string(),
+                expected: shape.to_vec(),
+                found: entry.shape.clone(),
+            });
+        }
+        let stored = match entry.dtype {
+            Dtype::F32 => StoredFloat::F32,
+            Dtype::F16 => StoredFloat::F16,
+            Dtype::BF16 => StoredFloat::BF16,
+            other => {
+                return Err(LoadError::DtypeMismatch {
+                    path: file.path().to_path_buf(),
+                    tensor: name.to_string(),
+                    found: format!("{other:?}"),
+                    supported: "F32, F16, BF16".into(),
+                });
+            }
+        };
+        self.taken.insert(name.to_string());
+        let range = entry.range.clone();
+        let bytes = &file.bytes()[range.clone()];
+        let aligned = (bytes.as_ptr() as usize) % std::mem::align_of::<f32>() == 0;
+
+        if stored == StoredFloat::F32 && aligned && self.backend.keeps_mapped_bytes() {
+            // Zero-copy: the parameter *is* the mapped file region.
+            self.stats.zero_copy += 1;
+            self.stats.zero_copy_bytes += range.len();
+            let shared = Bytes::from_shared(file.shared_slice(range), AllocationProperty::File);
+            return TensorData::try_from_bytes(shared, shape.to_vec(), DType::F32).map_err(|e| {
+                LoadError::Tensor {
+                    path: file.path().to_path_buf(),
+                    tensor: name.to_string(),
+                    message: e.to_string(),
+                }
+            });
+        }
+
+        // One copy, converting on the way; then the source pages leave our resident set.
+        let values = to_f32_vec(bytes, stored);
+        file.release(range.clone());
+        self.stats.copied += 1;
+        self.stats.copied_bytes += values.len() * 4;
+        Ok(TensorData::new(values, shape.to_vec()))
+    }
+}

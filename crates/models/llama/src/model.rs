@@ -1,0 +1,252 @@
+//! The Llama decoder, top to bottom.
+//!
+//! Field names follow the Hugging Face checkpoint (`model.layers.0.self_attn.q_proj.weight`),
+//! so the loader fills parameters by name with no renaming table.
+
+use crate::LlamaConfig;
+use flint_core::burn::module::Module;
+use flint_core::burn::tensor::activation::{silu, softmax};
+use flint_core::burn::tensor::{Device, Tensor, TensorData};
+use flint_core::nn::{Embedding, Linear, RmsNorm};
+use flint_core::rope::{Rope, RopeConfig};
+
+/// The whole network: decoder stack plus output head (absent when tied to the embedding).
+#[derive(Module, Debug)]
+pub struct LlamaForCausalLM {
+    pub model: LlamaModel,
+    pub lm_head: Option<Linear>,
+}
+
+#[derive(Module, Debug)]
+pub struct LlamaModel {
+    pub embed_tokens: Embedding,
+    pub layers: Vec<DecoderLayer>,
+    pub norm: RmsNorm,
+}
+
+#[derive(Module, Debug)]
+pub struct DecoderLayer {
+    pub self_attn: Attention,
+    pub mlp: Mlp,
+    pub input_layernorm: RmsNorm,
+    pub post_attention_layernorm: RmsNorm,
+}
+
+/// Grouped-query attention: `n_heads` query heads share `n_kv_heads` key/value heads.
+#[derive(Module, Debug)]
+pub struct Attention {
+    pub q_proj: Linear,
+    pub k_proj: Linear,
+    pub v_proj: Linear,
+    pub o_proj: Linear,
+    pub n_heads: usize,
+    pub n_kv_heads: usize,
+    pub head_dim: usize,
+}
+
+/// SwiGLU feed-forward: `down(silu(gate(x)) * up(x))`.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    pub gate_proj: Linear,
+    pub up_proj: Linear,
+    pub down_proj: Linear,
+}
+
+impl LlamaForCausalLM {
+    /// Builds the network with lazy parameters: no weight is allocated until loaded.
+    pub fn new(cfg: &LlamaConfig, device: &Device) -> Self {
+        let d = cfg.hidden_size;
+        let layers = (0..cfg.num_hidden_layers)
+            .map(|_| DecoderLayer::new(cfg, device))
+            .collect();
+        Self {
+            model: LlamaModel {
+                embed_tokens: Embedding::new(cfg.vocab_size, d, device),
+                layers,
+                norm: RmsNorm::new(d, cfg.rms_norm_eps, device),
+            },
+            lm_head: (!cfg.tie_word_embeddings)
+                .then(|| Linear::new(d, cfg.vocab_size, false, device)),
+        }
+    }
+}
+
+impl DecoderLayer {
+    fn new(cfg: &LlamaConfig, device: &Device) -> Self {
+        let d = cfg.hidden_size;
+        let (hd, nh, nkv) = (cfg.head_dim(), cfg.num_attention_heads, cfg.kv_heads());
+        let ab = cfg.attention_bias;
+        let mb = cfg.mlp_bias;
+        Self {
+            self_attn: Attention {
+                q_proj: Linear::new(d, nh * hd, ab, device),
+                k_proj: Linear::new(d, nkv * hd, ab, device),
+                v_proj: Linear::new(d, nkv * hd, ab, device),
+                o_proj: Linear::new(nh * hd, d, ab, device),
+                n_heads: nh,
+                n_kv_heads: nkv,
+                head_dim: hd,
+            },
+            mlp: Mlp {
+                gate_proj: Linear::new(d, cfg.intermediate_size, mb, device),
+                up_proj: Linear::new(d, cfg.intermediate_size, mb, device),
+                down_proj: Linear::new(cfg.intermediate_size, d, mb, device),
+            },
+            input_layernorm: RmsNorm::new(d, cfg.rms_norm_eps, device),
+            post_attention_layernorm: RmsNorm::new(d, cfg.rms_norm_eps, device),
+        }
+    }
+}
+
+/// Keys and values of the tokens seen so far, `[batch, kv_heads, positions, head_dim]`.
+#[derive(Debug, Clone, Default)]
+struct LayerCache {
+    kv: Option<(Tensor<4>, Tensor<4>)>,
+}
+
+impl LayerCache {
+    /// Appends the new keys/values and returns the full history.
+    fn append(&mut self, k: Tensor<4>, v: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+        let (k, v) = match self.kv.take() {
+            Some((pk, pv)) => (Tensor::cat(vec![pk, k], 2), Tensor::cat(vec![pv, v], 2)),
+            None => (k, v),
+        };
+        self.kv = Some((k.clone(), v.clone()));
+        (k, v)
+    }
+}
+
+impl Attention {
+    fn forward(&self, x: Tensor<3>, rope: &mut Rope, cache: &mut LayerCache, start: usize) -> Tensor<3> {
+        let [b, s, _] = x.dims();
+        let (nh, nkv, hd) = (self.n_heads, self.n_kv_heads, self.head_dim);
+        let heads = |t: Tensor<3>, n: usize| t.reshape([b, s, n, hd]).swap_dims(1, 2);
+        let q = rope.apply(heads(self.q_proj.forward(x.clone()), nh), start);
+        let k = rope.apply(heads(self.k_proj.forward(x.clone()), nkv), start);
+        let v = heads(self.v_proj.forward(x), nkv);
+        let (k, v) = cache.append(k, v);
+
+        // Query heads that share a K/V head are stacked as extra rows, so one batched matmul
+        // serves the whole group without repeating K and V in memory.
+        let group = nh / nkv;
+        let q = q.reshape([b, nkv, group * s, hd]);
+        let scale = 1.0 / (hd as f64).sqrt();
+        let mut scores = q.matmul(k.swap_dims(2, 3)) * scale;
+        if s > 1 {
+            let mask = causal_mask(group, s, start, &scores.device());
+            scores = scores + mask;
+        }
+        let out = softmax(scores, 3).matmul(v); // [b, nkv, group * s, hd]
+        let out = out
+            .reshape([b, nh, s, hd])
+            .swap_dims(1, 2)
+            .reshape([b, s, nh * hd]);
+        self.o_proj.forward(out)
+    }
+}
+
+/// Additive mask `[1, 1, group * s, start + s]`: row `r` is query `r % s` at position
+/// `start + r % s`, which may see keys up to that position.
+fn causal_mask(group: usize, s: usize, start: usize, device: &Device) -> Tensor<4> {
+    let total = start + s;
+    let mut mask = vec![0f32; group * s * total];
+    for r in 0..group * s {
+        let pos = start + r % s;
+        for j in pos + 1..total {
+            mask[r * total + j] = f32::NEG_INFINITY;
+        }
+    }
+    Tensor::<2>::from_data(TensorData::new(mask, [group * s, total]), device).unsqueeze::<4>()
+}
+
+impl Mlp {
+    fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let gate = silu(self.gate_proj.forward(x.clone()));
+        self.down_proj.forward(gate * self.up_proj.forward(x))
+    }
+}
+
+/// A loaded Llama with its RoPE tables and KV cache: what generation runs.
+pub struct Llama {
+    net: LlamaForCausalLM,
+    config: LlamaConfig,
+    rope: Rope,
+    caches: Vec<LayerCache>,
+    position: usize,
+}
+
+impl Llama {
+    /// Wraps loaded weights; computes the RoPE tables (buffers no checkpoint holds).
+    pub fn new(net: LlamaForCausalLM, config: LlamaConfig, rope: &RopeConfig) -> Self {
+        let device = net.model.embed_tokens.weight.val().device();
+        let rope = Rope::new(rope, config.max_position_embeddings.min(1024), &device);
+        let caches = vec![LayerCache::default(); config.num_hidden_layers];
+        Self {
+            net,
+            config,
+            rope,
+            caches,
+            position: 0,
+        }
+    }
+
+    /// Logits `[1, s, vocab]` for every position of `tokens`, appended to the context.
+    pub fn forward_all(&mut self, tokens: &[u32]) -> Tensor<3> {
+        let hidden = self.hidden_states(tokens);
+        self.head(hidden)
+    }
+
+    fn hidden_states(&mut self, tokens: &[u32]) -> Tensor<3> {
+        let start = self.position;
+        let mut x = self.net.model.embed_tokens.forward(tokens);
+        for (layer, cache) in self.net.model.layers.iter().zip(self.caches.iter_mut()) {
+            let h = layer.input_layernorm.forward(x.clone());
+            x = x + layer.self_attn.forward(h, &mut self.rope, cache, start);
+            let h = layer.post_attention_layernorm.forward(x.clone());
+            x = x + layer.mlp.forward(h);
+        }
+        self.position += tokens.len();
+        self.net.model.norm.forward(x)
+    }
+
+    fn head(&self, x: Tensor<3>) -> Tensor<3> {
+        match &self.net.lm_head {
+            Some(head) => head.forward(x),
+            None => self.net.model.embed_tokens.attend(x),
+        }
+    }
+}
+
+impl flint_core::CausalLm for Llama {
+    fn forward(&mut self, tokens: &[u32]) -> Vec<f32> {
+        assert!(!tokens.is_empty(), "forward needs at least one token");
+        let hidden = self.hidden_states(tokens);
+        let last = hidden.narrow(1, tokens.len() - 1, 1);
+        self.head(last)
+            .into_data()
+            .as_slice::<f32>()
+            .expect("logits are f32")
+            .to_vec()
+    }
+
+    fn reset(&mut self) {
+        self.caches.iter_mut().for_each(|c| c.kv = None);
+        self.position = 0;
+    }
+
+    fn cached_tokens(&self) -> usize {
+        self.position
+    }
+
+    fn max_context(&self) -> usize {
+        self.config.max_position_embeddings
+    }
+
+    fn vocab_size(&self) -> usize {
+        self.config.vocab_size
+    }
+
+    fn device(&self) -> Device {
+        self.net.model.embed_tokens.weight.val().device()
+    }
+}
