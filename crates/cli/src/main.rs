@@ -1,1 +1,43 @@
-fn main() {}
+//! `flint`: run large language models on Burn, loaded straight from memory-mapped files.
+
+mod commands;
+mod generation;
+
+// Architecture plugins, one `extern crate` per `flint-model-*` dependency (see build.rs).
+include!(concat!(env!("OUT_DIR"), "/plugins.rs"));
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "flint", version, about = "Run LLMs on Burn, ready almost as soon as asked")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate text from a prompt or a chat.
+    Generate(commands::generate::GenerateArgs),
+    /// List a checkpoint's tensors from its headers alone.
+    Inspect(commands::inspect::InspectArgs),
+    /// List the registered model architectures.
+    Models,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(args) => commands::generate::run(args),
+        Command::Inspect(args) => commands::inspect::run(args),
+        Command::Models => commands::models::run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

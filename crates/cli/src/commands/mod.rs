@@ -1,0 +1,5 @@
+//! One file per subcommand: argument parsing and output; the work lives in the libraries.
+
+pub mod generate;
+pub mod inspect;
+pub mod models;

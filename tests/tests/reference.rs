@@ -1,0 +1,94 @@
+//! The real SmolLM2-135M weights against the independent numpy reference: same prompt ids,
+//! same greedy tokens, last-prompt-position logits within 1e-3, for the single-file bf16,
+//! the sharded bf16 and the f32 copy, on both CPU backends.
+
+use flint_core::Backend;
+use flint_loader::{ChatMessage, ChatTemplate, TextTokenizer, load_model};
+use flint_tests::{argmax, reference_cases, smollm2};
+// Links the Llama plugin into this binary so the registry finds it.
+use flint_model_llama as _;
+
+const LOGIT_TOLERANCE: f32 = 1e-3;
+
+fn check_directory(dir_name: &str, backend: Backend) {
+    let dir = smollm2().join(dir_name);
+    let mut loaded = load_model(&dir, backend).unwrap();
+    let tokenizer = TextTokenizer::from_dir(&dir).unwrap();
+    let template = ChatTemplate::from_dir(&dir).unwrap().expect("SmolLM2 has a chat template");
+    let cases = reference_cases();
+    assert!(cases.len() >= 8);
+    for case in cases {
+        let ids = match (&case.prompt, &case.messages) {
+            (Some(prompt), _) => tokenizer.encode(prompt, true).unwrap(),
+            (None, Some(messages)) => {
+                let messages: Vec<ChatMessage> = serde_json::from_value(messages.clone()).unwrap();
+                let text = template.render(&messages).unwrap();
+                assert_eq!(text, case.prompt_text, "{}: rendered chat prompt", case.name);
+                tokenizer.encode(&text, false).unwrap()
+            }
+            _ => panic!("{}: neither prompt nor messages", case.name),
+        };
+        assert_eq!(ids, case.prompt_ids, "{}: prompt token ids", case.name);
+
+        let model = &mut loaded.model;
+        model.reset();
+        let logits = model.forward(&ids);
+        let worst = logits
+            .iter()
+            .zip(&case.prompt_logits)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(
+            worst <= LOGIT_TOLERANCE,
+            "{dir_name}/{backend}/{}: max |logit diff| {worst} > {LOGIT_TOLERANCE}",
+            case.name
+        );
+
+        let mut generated = Vec::new();
+        let mut next = argmax(&logits);
+        while generated.len() < case.max_new_tokens && !case_stops(next) {
+            generated.push(next);
+            next = argmax(&model.forward(&[next]));
+        }
+        assert_eq!(
+            generated, case.generated_ids,
+            "{dir_name}/{backend}/{}: greedy tokens (reference text {:?})",
+            case.name, case.generated_text
+        );
+    }
+}
+
+/// SmolLM2's only EOS id is 2 (`<|im_end|>`); the reference stops there too.
+fn case_stops(token: u32) -> bool {
+    token == 2
+}
+
+#[test]
+fn bf16_single_file_flex() {
+    check_directory("hf-bf16", Backend::Flex);
+}
+
+#[test]
+fn bf16_single_file_ndarray() {
+    check_directory("hf-bf16", Backend::NdArray);
+}
+
+#[test]
+fn bf16_sharded_flex() {
+    check_directory("hf-bf16-sharded", Backend::Flex);
+}
+
+#[test]
+fn bf16_sharded_ndarray() {
+    check_directory("hf-bf16-sharded", Backend::NdArray);
+}
+
+#[test]
+fn f32_zero_copy_flex() {
+    check_directory("hf-f32", Backend::Flex);
+}
+
+#[test]
+fn f32_ndarray() {
+    check_directory("hf-f32", Backend::NdArray);
+}
