@@ -97,7 +97,9 @@ pub fn generate(
         logits = model.forward(&[next]);
     }
     let decode_seconds = decode_start.elapsed().as_secs_f64();
-    let text = tokenizer.decode(&tokens).context("decoding generated tokens")?;
+    let text = tokenizer
+        .decode(&tokens)
+        .context("decoding generated tokens")?;
     Ok(Generated {
         tokens,
         text,

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "flint", version, about = "Run LLMs on Burn, ready almost as soon as asked")]
+#[command(
+    name = "flint",
+    version,
+    about = "Run LLMs on Burn, ready almost as soon as asked"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -52,8 +52,10 @@ macro_rules! register_architecture {
 
 /// Every linked architecture, sorted by name.
 pub fn architectures() -> Vec<&'static dyn Architecture> {
-    let mut all: Vec<&'static dyn Architecture> =
-        inventory::iter::<Registration>.into_iter().map(|r| r.0).collect();
+    let mut all: Vec<&'static dyn Architecture> = inventory::iter::<Registration>
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
     all.sort_by_key(|a| a.name());
     all
 }
@@ -80,7 +82,10 @@ pub fn find_architecture(
         return Ok(*arch);
     }
     for class in &class_names {
-        if let Some(arch) = all.iter().find(|a| a.class_names().contains(&class.as_str())) {
+        if let Some(arch) = all
+            .iter()
+            .find(|a| a.class_names().contains(&class.as_str()))
+        {
             return Ok(*arch);
         }
     }

@@ -15,8 +15,12 @@ use burn::tensor::{Device, Tensor, TensorData};
 pub trait TensorSource {
     /// The tensor stored as `name`, checked to have `shape`, as data the device can use
     /// (float, in the backend's compute dtype).
-    fn take(&mut self, name: &str, shape: &[usize], device: &Device)
-    -> Result<TensorData, LoadError>;
+    fn take(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        device: &Device,
+    ) -> Result<TensorData, LoadError>;
 }
 
 /// Replaces every float parameter of `module` by the tensor `source` holds under its path.
@@ -29,19 +33,25 @@ pub fn assign_parameters<M: Module>(
         source,
         path: Vec::new(),
         error: None,
+        missing: None,
     };
     let module = module.map(&mut mapper);
-    match mapper.error {
-        Some(err) => Err(err),
-        None => Ok(module),
+    match (mapper.error, mapper.missing) {
+        (Some(err), _) => Err(err),
+        // Every absent tensor is named at once, not just the first.
+        (None, Some((path, names))) => Err(LoadError::MissingTensors { path, names }),
+        (None, None) => Ok(module),
     }
 }
 
 struct Assigner<'a> {
     source: &'a mut dyn TensorSource,
     path: Vec<String>,
-    /// First error met; mapping cannot stop early, so later params are skipped.
+    /// First error other than a missing tensor; mapping cannot stop early, so later
+    /// params are skipped once it is set.
     error: Option<LoadError>,
+    /// Missing tensors, gathered so the error lists them all.
+    missing: Option<(std::path::PathBuf, Vec<String>)>,
 }
 
 impl ModuleMapper for Assigner<'_> {
@@ -65,6 +75,13 @@ impl ModuleMapper for Assigner<'_> {
                 let tensor = Tensor::<D>::from_data(data, &device);
                 let id = param.id;
                 param.transform_for_load(tensor, id)
+            }
+            Err(LoadError::MissingTensors { path, names }) => {
+                self.missing
+                    .get_or_insert_with(|| (path, Vec::new()))
+                    .1
+                    .extend(names);
+                param
             }
             Err(err) => {
                 self.error = Some(err);

@@ -55,7 +55,9 @@ impl FromStr for Backend {
         match s {
             "flex" => Ok(Backend::Flex),
             "ndarray" => Ok(Backend::NdArray),
-            other => Err(format!("unknown backend `{other}` (expected flex or ndarray)")),
+            other => Err(format!(
+                "unknown backend `{other}` (expected flex or ndarray)"
+            )),
         }
     }
 }

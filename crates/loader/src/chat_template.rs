@@ -64,12 +64,16 @@ impl ChatTemplate {
 
     /// The prompt text for `messages`, ending with the assistant turn's opening.
     pub fn render(&self, messages: &[ChatMessage]) -> Result<String, LoadError> {
-        let err = |e: minijinja::Error| LoadError::config(&self.path, "chat_template", e.to_string());
+        let err =
+            |e: minijinja::Error| LoadError::config(&self.path, "chat_template", e.to_string());
         let mut env = Environment::new();
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-        env.add_function("raise_exception", |msg: String| -> Result<String, minijinja::Error> {
-            Err(minijinja::Error::new(ErrorKind::InvalidOperation, msg))
-        });
+        env.add_function(
+            "raise_exception",
+            |msg: String| -> Result<String, minijinja::Error> {
+                Err(minijinja::Error::new(ErrorKind::InvalidOperation, msg))
+            },
+        );
         env.add_template("chat", &self.source).map_err(err)?;
         let template = env.get_template("chat").map_err(err)?;
         template

@@ -106,7 +106,9 @@ impl Checkpoint {
                     return Err(LoadError::Tensor {
                         path: file.file.path().to_path_buf(),
                         tensor: name.clone(),
-                        message: format!("present in this shard but {INDEX_FILE} does not map it here"),
+                        message: format!(
+                            "present in this shard but {INDEX_FILE} does not map it here"
+                        ),
                     });
                 }
             }

@@ -70,14 +70,14 @@ fn header_error(path: &Path, bytes: &[u8], err: SafeTensorError) -> LoadError {
         SafeTensorError::MetadataIncompleteBuffer => {
             let needed = describe_data_end(bytes);
             match needed {
-                Some(end) if end > bytes.len() => LoadError::Truncated {
+                Some((last, end)) if end > bytes.len() => LoadError::Truncated {
                     path,
                     message: format!(
-                        "tensor data needs {end} bytes, the file holds {}",
+                        "tensor `{last}` ends at byte {end}, the file holds {}",
                         bytes.len()
                     ),
                 },
-                Some(end) => LoadError::Header {
+                Some((_, end)) => LoadError::Header {
                     path,
                     message: format!(
                         "{} trailing bytes after the last tensor (data ends at {end})",
@@ -123,15 +123,16 @@ fn raw_header(bytes: &[u8]) -> Option<serde_json::Map<String, serde_json::Value>
     }
 }
 
-fn describe_data_end(bytes: &[u8]) -> Option<usize> {
+/// The tensor whose data ends last, and the absolute file offset where it ends.
+fn describe_data_end(bytes: &[u8]) -> Option<(String, usize)> {
     let n = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?) as usize;
     let header = raw_header(bytes)?;
-    let end = header
+    let (name, end) = header
         .iter()
         .filter(|(k, _)| *k != "__metadata__")
-        .filter_map(|(_, v)| v.get("data_offsets")?.get(1)?.as_u64())
-        .max()? as usize;
-    Some(8 + n + end)
+        .filter_map(|(k, v)| Some((k, v.get("data_offsets")?.get(1)?.as_u64()?)))
+        .max_by_key(|(_, end)| *end)?;
+    Some((name.clone(), (8 + n).checked_add(end as usize)?))
 }
 
 fn find_size_lie(bytes: &[u8]) -> Option<(String, String)> {

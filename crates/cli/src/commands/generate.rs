@@ -2,7 +2,9 @@ use crate::generation::{Request, generate};
 use anyhow::{Context, bail};
 use clap::Args;
 use flint_core::Backend;
-use flint_loader::{ChatMessage, ChatTemplate, TextTokenizer, eos_token_ids, load_model, model_dir};
+use flint_loader::{
+    ChatMessage, ChatTemplate, TextTokenizer, eos_token_ids, load_model, model_dir,
+};
 use flint_sampling::{Sampler, SamplingConfig};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -13,7 +15,11 @@ pub struct GenerateArgs {
     #[arg(long)]
     model: PathBuf,
     /// Raw prompt text, used as is (no chat template).
-    #[arg(long, conflicts_with = "messages", required_unless_present = "messages")]
+    #[arg(
+        long,
+        conflicts_with = "messages",
+        required_unless_present = "messages"
+    )]
     prompt: Option<String>,
     /// JSON file with an OpenAI-style list of {role, content}; rendered with the model's
     /// chat template.
@@ -48,8 +54,12 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         (None, Some(path)) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
-            let messages: Vec<ChatMessage> = serde_json::from_str(&text)
-                .with_context(|| format!("{}: expected a JSON list of {{role, content}}", path.display()))?;
+            let messages: Vec<ChatMessage> = serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{}: expected a JSON list of {{role, content}}",
+                    path.display()
+                )
+            })?;
             let template = ChatTemplate::from_dir(&dir)?
                 .with_context(|| format!("{}: the model has no chat_template", dir.display()))?;
             tokenizer.encode(&template.render(&messages)?, false)?
@@ -68,13 +78,19 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         eos_ids: &eos,
     };
     let stdout = std::io::stdout();
-    let generated = generate(model.as_mut(), &tokenizer, &mut sampler, &request, |piece| {
-        if !args.json {
-            let mut out = stdout.lock();
-            let _ = out.write_all(piece.as_bytes());
-            let _ = out.flush();
-        }
-    })?;
+    let generated = generate(
+        model.as_mut(),
+        &tokenizer,
+        &mut sampler,
+        &request,
+        |piece| {
+            if !args.json {
+                let mut out = stdout.lock();
+                let _ = out.write_all(piece.as_bytes());
+                let _ = out.flush();
+            }
+        },
+    )?;
 
     if args.json {
         let out = serde_json::json!({

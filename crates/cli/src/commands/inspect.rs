@@ -13,7 +13,10 @@ pub struct InspectArgs {
 pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     let tensors = flint_loader::inspect(&args.path)?;
     let total_bytes: usize = tensors.iter().map(|t| t.bytes).sum();
-    let total_params: usize = tensors.iter().map(|t| t.shape.iter().product::<usize>()).sum();
+    let total_params: usize = tensors
+        .iter()
+        .map(|t| t.shape.iter().product::<usize>())
+        .sum();
     if args.json {
         let out = serde_json::json!({
             "tensors": tensors,
@@ -25,7 +28,10 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let width = tensors.iter().map(|t| t.name.len()).max().unwrap_or(4);
-    println!("{:<width$}  {:<5}  {:<16}  {:>12}  file", "name", "dtype", "shape", "bytes");
+    println!(
+        "{:<width$}  {:<5}  {:<16}  {:>12}  file",
+        "name", "dtype", "shape", "bytes"
+    );
     for t in &tensors {
         println!(
             "{:<width$}  {:<5}  {:<16}  {:>12}  {}",

@@ -19,7 +19,8 @@ impl Embedding {
     pub fn forward(&self, tokens: &[u32]) -> Tensor<3> {
         let weight = self.weight.val();
         let ids: Vec<i64> = tokens.iter().map(|&t| t as i64).collect();
-        let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [tokens.len()]), &weight.device());
+        let ids =
+            Tensor::<1, Int>::from_data(TensorData::new(ids, [tokens.len()]), &weight.device());
         weight.select(0, ids).unsqueeze::<3>()
     }
 

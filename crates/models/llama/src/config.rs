@@ -54,11 +54,19 @@ const MAX_VOCAB: usize = 1 << 24;
 
 impl LlamaConfig {
     pub fn from_json(json: &serde_json::Value, path: &Path) -> Result<Self, LoadError> {
-        let cfg: LlamaConfig = serde_json::from_value(json.clone()).map_err(|e| {
-            let msg = e.to_string();
-            // serde names the field in its message ("missing field `hidden_size`").
-            let key = msg.split('`').nth(1).unwrap_or("?").to_string();
-            LoadError::config(path, &key, msg)
+        let cfg: LlamaConfig = serde_path_to_error::deserialize(json).map_err(|e| {
+            // A missing field is reported at its parent ("."); serde names it in the message.
+            let key = match e.path().to_string() {
+                p if p == "." => e
+                    .inner()
+                    .to_string()
+                    .split('`')
+                    .nth(1)
+                    .unwrap_or("?")
+                    .to_string(),
+                p => p,
+            };
+            LoadError::config(path, &key, e.inner().to_string())
         })?;
         cfg.validate(path)?;
         Ok(cfg)
@@ -72,7 +80,11 @@ impl LlamaConfig {
             ("intermediate_size", self.intermediate_size, MAX_DIM),
             ("num_hidden_layers", self.num_hidden_layers, MAX_LAYERS),
             ("num_attention_heads", self.num_attention_heads, MAX_DIM),
-            ("max_position_embeddings", self.max_position_embeddings, 1 << 24),
+            (
+                "max_position_embeddings",
+                self.max_position_embeddings,
+                1 << 24,
+            ),
         ] {
             if value == 0 || value > max {
                 return bad(key, format!("{value} is outside 1..={max}"));
@@ -91,7 +103,10 @@ impl LlamaConfig {
         if kv == 0 || self.num_attention_heads % kv != 0 {
             return bad(
                 "num_key_value_heads",
-                format!("{kv} does not divide {} query heads", self.num_attention_heads),
+                format!(
+                    "{kv} does not divide {} query heads",
+                    self.num_attention_heads
+                ),
             );
         }
         let hd = self.head_dim();
@@ -99,15 +114,24 @@ impl LlamaConfig {
             return bad("head_dim", format!("{hd} must be even and positive"));
         }
         if !(self.rms_norm_eps > 0.0 && self.rms_norm_eps < 1.0) {
-            return bad("rms_norm_eps", format!("{} is not in (0, 1)", self.rms_norm_eps));
+            return bad(
+                "rms_norm_eps",
+                format!("{} is not in (0, 1)", self.rms_norm_eps),
+            );
         }
         if !(self.rope_theta > 1.0 && self.rope_theta.is_finite()) {
-            return bad("rope_theta", format!("{} must be a finite number > 1", self.rope_theta));
+            return bad(
+                "rope_theta",
+                format!("{} must be a finite number > 1", self.rope_theta),
+            );
         }
         if let Some(act) = &self.hidden_act
             && act != "silu"
         {
-            return bad("hidden_act", format!("`{act}` is not supported (Llama uses silu)"));
+            return bad(
+                "hidden_act",
+                format!("`{act}` is not supported (Llama uses silu)"),
+            );
         }
         self.rope(path)?;
         Ok(())
@@ -134,7 +158,11 @@ impl LlamaConfig {
                     .unwrap_or("");
                 let num = |key: &str| -> Result<f64, LoadError> {
                     s.get(key).and_then(|v| v.as_f64()).ok_or_else(|| {
-                        LoadError::config(path, &format!("rope_scaling.{key}"), "missing or not a number")
+                        LoadError::config(
+                            path,
+                            &format!("rope_scaling.{key}"),
+                            "missing or not a number",
+                        )
                     })
                 };
                 match kind {

@@ -117,7 +117,13 @@ impl LayerCache {
 }
 
 impl Attention {
-    fn forward(&self, x: Tensor<3>, rope: &mut Rope, cache: &mut LayerCache, start: usize) -> Tensor<3> {
+    fn forward(
+        &self,
+        x: Tensor<3>,
+        rope: &mut Rope,
+        cache: &mut LayerCache,
+        start: usize,
+    ) -> Tensor<3> {
         let [b, s, _] = x.dims();
         let (nh, nkv, hd) = (self.n_heads, self.n_kv_heads, self.head_dim);
         let heads = |t: Tensor<3>, n: usize| t.reshape([b, s, n, hd]).swap_dims(1, 2);

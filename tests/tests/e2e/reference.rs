@@ -5,8 +5,6 @@
 use flint_core::Backend;
 use flint_loader::{ChatMessage, ChatTemplate, TextTokenizer, load_model};
 use flint_tests::{argmax, reference_cases, smollm2};
-// Links the Llama plugin into this binary so the registry finds it.
-use flint_model_llama as _;
 
 const LOGIT_TOLERANCE: f32 = 1e-3;
 
@@ -14,7 +12,9 @@ fn check_directory(dir_name: &str, backend: Backend) {
     let dir = smollm2().join(dir_name);
     let mut loaded = load_model(&dir, backend).unwrap();
     let tokenizer = TextTokenizer::from_dir(&dir).unwrap();
-    let template = ChatTemplate::from_dir(&dir).unwrap().expect("SmolLM2 has a chat template");
+    let template = ChatTemplate::from_dir(&dir)
+        .unwrap()
+        .expect("SmolLM2 has a chat template");
     let cases = reference_cases();
     assert!(cases.len() >= 8);
     for case in cases {
@@ -23,7 +23,11 @@ fn check_directory(dir_name: &str, backend: Backend) {
             (None, Some(messages)) => {
                 let messages: Vec<ChatMessage> = serde_json::from_value(messages.clone()).unwrap();
                 let text = template.render(&messages).unwrap();
-                assert_eq!(text, case.prompt_text, "{}: rendered chat prompt", case.name);
+                assert_eq!(
+                    text, case.prompt_text,
+                    "{}: rendered chat prompt",
+                    case.name
+                );
                 tokenizer.encode(&text, false).unwrap()
             }
             _ => panic!("{}: neither prompt nor messages", case.name),
