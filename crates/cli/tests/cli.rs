@@ -125,3 +125,57 @@ fn models_lists_llama() {
             .any(|l| l.starts_with("llama") && l.contains("LlamaForCausalLM"))
     );
 }
+
+/// Runs `flint` and returns its peak resident set size in bytes (from `wait4`'s rusage,
+/// so other tests' children do not mix in).
+fn peak_rss_of(args: &[&str]) -> usize {
+    use std::process::Stdio;
+    let child = Command::new(env!("CARGO_BIN_EXE_flint"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("flint runs");
+    let mut status = 0;
+    // SAFETY: rusage is plain data, zero is a valid value; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "flint failed"
+    );
+    usage.ru_maxrss as usize * 1024
+}
+
+/// The target: a whole `flint generate --max-new-tokens 1` peaks at no more than
+/// 1.3x the final f32 weights (538 MB for SmolLM2-135M), for the bf16 and the f32 file.
+#[test]
+fn generate_peak_rss_stays_within_1_3x_of_the_f32_model() {
+    let f32_model_bytes = 134_515_008f64 * 4.0;
+    for sub in ["hf-bf16", "hf-f32", "hf-bf16-sharded"] {
+        for backend in ["flex", "ndarray"] {
+            let model = smollm2().join(sub);
+            let rss = peak_rss_of(&[
+                "generate",
+                "--model",
+                model.to_str().unwrap(),
+                "--prompt",
+                "The capital of France is",
+                "--max-new-tokens",
+                "1",
+                "--backend",
+                backend,
+            ]);
+            let ratio = rss as f64 / f32_model_bytes;
+            println!(
+                "{sub} on {backend}: peak RSS {:.0} MB = {ratio:.2}x",
+                rss as f64 / 1e6
+            );
+            assert!(
+                ratio <= 1.3,
+                "{sub} on {backend}: peak RSS {ratio:.2}x the f32 model"
+            );
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Proof that building a model allocates no weight and that loading copies at most once:
+//! a counting global allocator measures every heap byte of a build and of whole loads of
+//! the real SmolLM2 checkpoint (134.5M parameters, 538 MB as f32).
+//!
+//! Its own binary, so the counting allocator sees only these loads; one test function, so
+//! the steps never overlap.
+
+use flint_core::Backend;
+use flint_loader::load_model;
+use flint_model_llama::{LlamaConfig, LlamaForCausalLM};
+use flint_tests::smollm2;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+struct Counting;
+
+static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK_LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATED.fetch_add(layout.size(), Relaxed);
+        let live = LIVE.fetch_add(layout.size(), Relaxed) + layout.size();
+        PEAK_LIVE.fetch_max(live, Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATED.fetch_add(layout.size(), Relaxed);
+        let live = LIVE.fetch_add(layout.size(), Relaxed) + layout.size();
+        PEAK_LIVE.fetch_max(live, Relaxed);
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Heap bytes allocated in total, and the peak of live heap above the starting level.
+fn measure<T>(f: impl FnOnce() -> T) -> (T, usize, usize) {
+    let before = ALLOCATED.load(Relaxed);
+    let base = LIVE.load(Relaxed);
+    PEAK_LIVE.store(base, Relaxed);
+    let out = f();
+    let total = ALLOCATED.load(Relaxed) - before;
+    let peak = PEAK_LIVE.load(Relaxed).saturating_sub(base);
+    (out, total, peak)
+}
+
+const MB: f64 = 1e6;
+
+#[test]
+fn build_allocates_no_weight_and_loads_copy_at_most_once() {
+    let dir = smollm2().join("hf-bf16");
+    let f32_model_bytes = 134_515_008usize * 4;
+
+    // 1. The "meta device" build: every parameter lazy, nothing sized by the weights.
+    let config_path = dir.join("config.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    let config = LlamaConfig::from_json(&json, &config_path).unwrap();
+    let device = Backend::Flex.device();
+    let (net, total, _) = measure(|| LlamaForCausalLM::new(&config, &device));
+    println!("build: {:.3} MB allocated", total as f64 / MB);
+    assert!(total < 1_000_000, "building allocated {total} bytes");
+    drop(net);
+
+    // 2. f32 file on flex: zero-copy, the parameters are the mapped file.
+    let (loaded, total, _) =
+        measure(|| load_model(&smollm2().join("hf-f32"), Backend::Flex).unwrap());
+    println!(
+        "f32 -> flex: {:.1} MB allocated, {:?}",
+        total as f64 / MB,
+        loaded.stats
+    );
+    assert_eq!(loaded.stats.zero_copy, 272);
+    assert_eq!(loaded.stats.copied, 0);
+    assert!(
+        total < f32_model_bytes / 50,
+        "zero-copy load allocated {total} bytes"
+    );
+    drop(loaded);
+
+    // 3. bf16 file on flex, f32 file on ndarray: exactly one f32 copy of the weights, and
+    //    the peak of live heap never holds two.
+    for (sub, backend) in [
+        ("hf-bf16", Backend::Flex),
+        ("hf-f32", Backend::NdArray),
+        ("hf-bf16-sharded", Backend::NdArray),
+    ] {
+        let (loaded, total, peak) = measure(|| load_model(&smollm2().join(sub), backend).unwrap());
+        println!(
+            "{sub} -> {backend}: {:.1} MB allocated, peak live {:.1} MB, {:?}",
+            total as f64 / MB,
+            peak as f64 / MB,
+            loaded.stats
+        );
+        assert_eq!(loaded.stats.copied_bytes, f32_model_bytes);
+        let ratio = total as f64 / f32_model_bytes as f64;
+        assert!(
+            (1.0..1.05).contains(&ratio),
+            "{sub}/{backend}: allocated {ratio:.3}x the f32 model"
+        );
+        assert!(
+            peak as f64 <= 1.05 * f32_model_bytes as f64,
+            "{sub}/{backend}: peak {peak}"
+        );
+        drop(loaded);
+    }
+}
