@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The main job: set everything up on a fresh machine, then generate text with the default
+# SmolLM2 model. Arguments go to `flint generate`; without any, a sample prompt is used.
+#   scripts/generate.sh
+#   scripts/generate.sh --prompt "Once upon a time" --max-new-tokens 64
+#   scripts/generate.sh --messages chat.json --json
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$FLINT_ROOT"
+bash scripts/fetch-model.sh >&2
+cargo build --release --quiet -p flint-cli
+model="$FLINT_CACHE/smollm2/hf-bf16"
+if [ "$#" -eq 0 ]; then
+  set -- --prompt "The capital of France is" --max-new-tokens 32
+fi
+exec "$CARGO_TARGET_DIR/release/flint" generate --model "$model" "$@"
