@@ -130,6 +130,8 @@ fn models_lists_llama() {
 /// so other tests' children do not mix in).
 fn peak_rss_of(args: &[&str]) -> usize {
     use std::process::Stdio;
+    // Reaped by `wait4` below, which also yields the child's own resource usage.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(env!("CARGO_BIN_EXE_flint"))
         .args(args)
         .stdout(Stdio::null())

@@ -94,16 +94,8 @@ impl Rope {
     pub fn apply(&mut self, x: Tensor<4>, start: usize) -> Tensor<4> {
         let [_, _, seq, hd] = x.dims();
         self.ensure_capacity(start + seq);
-        let cos = self
-            .cos
-            .clone()
-            .slice([start..start + seq])
-            .unsqueeze::<4>();
-        let sin = self
-            .sin
-            .clone()
-            .slice([start..start + seq])
-            .unsqueeze::<4>();
+        let cos = self.cos.clone().narrow(0, start, seq).unsqueeze::<4>();
+        let sin = self.sin.clone().narrow(0, start, seq).unsqueeze::<4>();
         let half = hd / 2;
         let x1 = x.clone().narrow(3, 0, half);
         let x2 = x.clone().narrow(3, half, half);

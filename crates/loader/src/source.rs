@@ -87,7 +87,7 @@ impl TensorSource for CheckpointSource<'_> {
         self.taken.insert(name.to_string());
         let range = entry.range.clone();
         let bytes = &file.bytes()[range.clone()];
-        let aligned = (bytes.as_ptr() as usize) % std::mem::align_of::<f32>() == 0;
+        let aligned = (bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<f32>());
 
         if stored == StoredFloat::F32 && aligned && self.backend.keeps_mapped_bytes() {
             // Zero-copy: the parameter *is* the mapped file region.

@@ -90,7 +90,7 @@ impl LlamaConfig {
                 return bad(key, format!("{value} is outside 1..={max}"));
             }
         }
-        if self.head_dim.is_none() && self.hidden_size % self.num_attention_heads != 0 {
+        if self.head_dim.is_none() && !self.hidden_size.is_multiple_of(self.num_attention_heads) {
             return bad(
                 "num_attention_heads",
                 format!(
@@ -100,7 +100,7 @@ impl LlamaConfig {
             );
         }
         let kv = self.kv_heads();
-        if kv == 0 || self.num_attention_heads % kv != 0 {
+        if kv == 0 || !self.num_attention_heads.is_multiple_of(kv) {
             return bad(
                 "num_key_value_heads",
                 format!(
@@ -110,7 +110,7 @@ impl LlamaConfig {
             );
         }
         let hd = self.head_dim();
-        if hd == 0 || hd % 2 != 0 || hd > MAX_DIM {
+        if hd == 0 || !hd.is_multiple_of(2) || hd > MAX_DIM {
             return bad("head_dim", format!("{hd} must be even and positive"));
         }
         if !(self.rms_norm_eps > 0.0 && self.rms_norm_eps < 1.0) {
