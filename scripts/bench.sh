@@ -17,12 +17,14 @@ OUT=docs/benchmarks.md
 cargo build --release -p flint-bench
 BIN="$CARGO_TARGET_DIR/release/flint-bench"
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "running flint-bench load (reps $LOAD_REPS)..." >&2
 load_tables=$("$BIN" load --models "$MODELS" --reps "$LOAD_REPS")
 echo "$load_tables" >&2
 echo "running flint-bench speed (reps $SPEED_REPS)..." >&2
 speed_tables=$("$BIN" speed --models "$MODELS" --reps "$SPEED_REPS")
 echo "$speed_tables" >&2
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
 mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
@@ -44,6 +46,7 @@ of \`flint-bench\` (\`crates/bench\`).
 | \`nproc\` | $(nproc) |
 | memory | $mem |
 | kernel | $(uname -sr) |
+| load average (1/5/15 min) | before: $load_before; after: $load_after |
 | rustc | $(rustc --version) |
 | flint commit | $commit |
 
@@ -53,7 +56,9 @@ The machine is shared and noisy, so absolute times drift from run to run; what t
 are built for are the **ratios between methods measured side by side in the same run**. Each
 cell is the **median** of several repetitions, the repetitions of all methods are interleaved
 (so drift hits every method alike), and every file is read once first so loads find it in
-the **warm page cache** (they measure the loader, not the disk). Release build.
+the **warm page cache** (they measure the loader, not the disk). Release build. Other
+processes on the machine (see the load average above) slow multi-threaded work most:
+flint's bf16 conversion, prefill, and OpenBLAS in the numpy reference all use both cores.
 
 **Load** (\`flint-bench load\`): every load runs in a fresh child process, so the peak RSS
 (\`VmHWM\`, which also counts touched pages of mapped files) belongs to that method alone.

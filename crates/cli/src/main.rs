@@ -2,6 +2,9 @@
 
 mod commands;
 mod generation;
+mod options;
+mod ready_model;
+mod stop;
 
 // Architecture plugins, one `extern crate` per `flint-model-*` dependency (see build.rs).
 include!(concat!(env!("OUT_DIR"), "/plugins.rs"));
@@ -24,6 +27,8 @@ struct Cli {
 enum Command {
     /// Generate text from a prompt or a chat.
     Generate(commands::generate::GenerateArgs),
+    /// Talk with a model, turn by turn, keeping the KV cache between turns.
+    Chat(commands::chat::ChatArgs),
     /// List a checkpoint's tensors from its headers alone.
     Inspect(commands::inspect::InspectArgs),
     /// List the registered model architectures.
@@ -34,6 +39,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(args) => commands::generate::run(args),
+        Command::Chat(args) => commands::chat::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Models => commands::models::run(),
     };

@@ -181,3 +181,143 @@ fn generate_peak_rss_stays_within_1_3x_of_the_f32_model() {
         }
     }
 }
+
+fn generate_json(args: &[&str]) -> serde_json::Value {
+    let model = smollm2().join("hf-bf16");
+    let mut all = vec!["generate", "--model", model.to_str().unwrap(), "--json"];
+    all.extend_from_slice(args);
+    let out = flint(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+#[test]
+fn seeded_sampling_is_reproducible_and_reports_its_settings() {
+    let chat = tempfile::tempdir().unwrap();
+    let messages = chat.path().join("chat.json");
+    std::fs::write(
+        &messages,
+        r#"[{"role": "user", "content": "Write a poem about the sea."}]"#,
+    )
+    .unwrap();
+    let args = [
+        "--messages",
+        messages.to_str().unwrap(),
+        "--temperature",
+        "0.7",
+        "--seed",
+        "42",
+        "--max-new-tokens",
+        "24",
+    ];
+    let a = generate_json(&args);
+    let b = generate_json(&args);
+    assert_eq!(a["tokens"], b["tokens"]);
+    assert_eq!(a["text"], b["text"]);
+    assert_eq!(a["sampling"]["temperature"], 0.7);
+    assert_eq!(a["sampling"]["top_k"], 40);
+    assert_eq!(a["seed"], 42);
+    // A different seed samples a different continuation (24 tokens at T=0.7).
+    let mut other = args.to_vec();
+    other[5] = "7";
+    assert_ne!(generate_json(&other)["tokens"], a["tokens"]);
+}
+
+#[test]
+fn stop_string_ends_generation_and_is_not_returned() {
+    let greedy = generate_json(&[
+        "--prompt",
+        "The capital of France is",
+        "--max-new-tokens",
+        "12",
+    ]);
+    let full = greedy["text"].as_str().unwrap();
+    assert!(full.contains("answer"), "{full}");
+    let stopped = generate_json(&[
+        "--prompt",
+        "The capital of France is",
+        "--max-new-tokens",
+        "12",
+        "--stop",
+        "answer",
+    ]);
+    assert_eq!(stopped["finish_reason"], "stop");
+    assert_eq!(
+        stopped["text"].as_str().unwrap(),
+        &full[..full.find("answer").unwrap()]
+    );
+    assert_eq!(greedy["finish_reason"], "length");
+}
+
+#[test]
+fn chat_keeps_the_conversation_and_reuses_the_cache_from_a_pipe() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let model = smollm2().join("hf-bf16");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flint"))
+        .args([
+            "chat",
+            "--model",
+            model.to_str().unwrap(),
+            "--max-new-tokens",
+            "30",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"What is the capital of France?\nAnd of Germany?\n/reset\nWhat is the capital of France?\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let answers: Vec<&str> = stdout.lines().collect();
+    assert_eq!(answers.len(), 3, "{stdout}");
+    assert!(answers[0].contains("Paris"), "{stdout}");
+    assert!(
+        answers[1].contains("Berlin"),
+        "second turn sees the first: {stdout}"
+    );
+    assert_eq!(
+        answers[2], answers[0],
+        "after /reset the first answer comes again"
+    );
+    // The second turn prefilled only its new tokens; after /reset everything again.
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let prefilled: Vec<usize> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("[flint] prefilled "))
+        .map(|l| l.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(prefilled.len(), 3, "{stderr}");
+    assert!(prefilled[1] < prefilled[0], "{prefilled:?}");
+    assert_eq!(prefilled[2], prefilled[0]);
+}
+
+#[test]
+fn system_flag_turns_a_prompt_into_a_chat() {
+    let plain = generate_json(&["--prompt", "Hi", "--max-new-tokens", "1"]);
+    let chat = generate_json(&[
+        "--prompt",
+        "Hi",
+        "--system",
+        "Be brief.",
+        "--max-new-tokens",
+        "1",
+    ]);
+    assert!(plain["prompt_tokens"].as_u64().unwrap() < 3);
+    assert!(chat["prompt_tokens"].as_u64().unwrap() > 10);
+}

@@ -11,6 +11,9 @@ pub trait CausalLm: Send {
     fn forward(&mut self, tokens: &[u32]) -> Vec<f32>;
     /// Forgets the cached context.
     fn reset(&mut self);
+    /// Keeps only the first `len` cached tokens (a chat turn whose re-tokenised history
+    /// diverges from what was generated re-runs only from the divergence).
+    fn truncate(&mut self, len: usize);
     /// Tokens currently held in the cache.
     fn cached_tokens(&self) -> usize;
     /// Longest context the model supports (positions).

@@ -44,3 +44,39 @@ pub fn eos_token_ids(model_dir: &Path) -> Result<Vec<u32>, LoadError> {
     ids.dedup();
     Ok(ids)
 }
+
+/// Generation settings a model ships in `generation_config.json` (transformers' names).
+/// Absent keys stay `None` so the caller can fall back to its own defaults.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct GenerationDefaults {
+    /// transformers samples only when this is true; otherwise decoding is greedy.
+    #[serde(default)]
+    pub do_sample: Option<bool>,
+    #[serde(default)]
+    pub temperature: Option<f32>,
+    #[serde(default)]
+    pub top_k: Option<usize>,
+    #[serde(default)]
+    pub top_p: Option<f32>,
+    #[serde(default)]
+    pub min_p: Option<f32>,
+    #[serde(default)]
+    pub typical_p: Option<f32>,
+    #[serde(default)]
+    pub repetition_penalty: Option<f32>,
+    #[serde(default)]
+    pub max_new_tokens: Option<usize>,
+}
+
+impl GenerationDefaults {
+    /// Reads `generation_config.json` in `model_dir`; all `None` when there is none.
+    pub fn from_dir(model_dir: &Path) -> Result<Self, LoadError> {
+        let path = model_dir.join("generation_config.json");
+        if !path.is_file() {
+            return Ok(Self::default());
+        }
+        let json = read_json(&path)?;
+        serde_path_to_error::deserialize(&json)
+            .map_err(|e| LoadError::config(&path, &e.path().to_string(), e.inner().to_string()))
+    }
+}

@@ -21,7 +21,7 @@ mod tokenizer;
 
 pub use chat_template::{ChatMessage, ChatTemplate};
 pub use checkpoint::{Checkpoint, INDEX_FILE, SINGLE_FILE};
-pub use config::{eos_token_ids, read_json};
+pub use config::{GenerationDefaults, eos_token_ids, read_json};
 pub use inspect::{TensorSummary, inspect};
 pub use source::AssignStats;
 pub use tokenizer::TextTokenizer;

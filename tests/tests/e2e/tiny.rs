@@ -37,6 +37,14 @@ fn check_incremental_equals_full(dir: &Path) {
         model.forward(&[tokens[4]]);
         let step = model.forward(&[tokens[5]]);
         assert_eq!(model.cached_tokens(), tokens.len());
+        // Rewinding the cache and re-running the tail gives the same answer again.
+        model.truncate(3);
+        assert_eq!(model.cached_tokens(), 3);
+        let rewound = model.forward(&tokens[3..]);
+        assert!(
+            max_diff(&full, &rewound) < 1e-5,
+            "{backend}: truncate drift"
+        );
         assert!(
             max_diff(&full, &step) < 1e-5,
             "{backend}: cache drift {}",

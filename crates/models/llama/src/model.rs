@@ -240,6 +240,21 @@ impl flint_core::CausalLm for Llama {
         self.position = 0;
     }
 
+    fn truncate(&mut self, len: usize) {
+        if len == 0 {
+            return self.reset();
+        }
+        if len >= self.position {
+            return;
+        }
+        for cache in &mut self.caches {
+            if let Some((k, v)) = cache.kv.take() {
+                cache.kv = Some((k.narrow(2, 0, len), v.narrow(2, 0, len)));
+            }
+        }
+        self.position = len;
+    }
+
     fn cached_tokens(&self) -> usize {
         self.position
     }
