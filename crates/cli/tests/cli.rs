@@ -321,3 +321,73 @@ fn system_flag_turns_a_prompt_into_a_chat() {
     assert!(plain["prompt_tokens"].as_u64().unwrap() < 3);
     assert!(chat["prompt_tokens"].as_u64().unwrap() > 10);
 }
+
+#[test]
+fn streamed_text_is_whole_characters_and_equals_the_json_text() {
+    // Japanese: several tokens per character; the reference's 12-token cut even ends
+    // inside one. The stream must never show a partial character (U+FFFD).
+    let model = smollm2().join("hf-bf16");
+    let prompt = "日本の首都は東京です。東京は";
+    let base = [
+        "generate",
+        "--model",
+        model.to_str().unwrap(),
+        "--prompt",
+        prompt,
+    ];
+    let mut streamed_args = base.to_vec();
+    streamed_args.extend(["--max-new-tokens", "12"]);
+    let streamed = flint(&streamed_args);
+    assert!(streamed.status.success());
+    let streamed = String::from_utf8(streamed.stdout).expect("stdout is valid UTF-8");
+    assert!(!streamed.contains('\u{FFFD}'), "{streamed:?}");
+    let json = generate_json(&["--prompt", prompt, "--max-new-tokens", "12"]);
+    assert_eq!(streamed, json["text"].as_str().unwrap());
+    assert!(streamed.chars().count() >= 3, "{streamed:?}");
+}
+
+#[test]
+fn ctrl_c_in_chat_stops_the_answer_not_the_session() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    let model = smollm2().join("hf-bf16");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flint"))
+        .args([
+            "chat",
+            "--model",
+            model.to_str().unwrap(),
+            "--max-new-tokens",
+            "2000",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(b"Write a very long story about a dragon and a knight.\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    // Wait until the answer is streaming, then interrupt it.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    let n = stdout.read(&mut first).unwrap();
+    assert!(n > 0);
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    stdin
+        .write_all(b"What is the capital of France?\n")
+        .unwrap();
+    drop(stdin);
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the session survived Ctrl-C");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("[flint] interrupted"), "{stderr}");
+    assert!(
+        rest.lines().last().unwrap_or("").contains("Paris"),
+        "{rest}"
+    );
+}
