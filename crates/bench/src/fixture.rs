@@ -1,0 +1,87 @@
+//! Where the benchmark's model and prompts live, and the facts about them every table needs.
+
+use anyhow::{Context, bail};
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Clone)]
+pub struct FixtureArgs {
+    /// Directory holding `hf-bf16/` and `hf-f32/` (SmolLM2-135M as built by the fixture script).
+    #[arg(long, default_value_os_t = default_root())]
+    pub models: PathBuf,
+    /// The prompts file shared with the numpy reference.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/prompts.json"))]
+    pub prompts: PathBuf,
+}
+
+fn default_root() -> PathBuf {
+    let home = std::env::var_os("HOME").unwrap_or_default();
+    Path::new(&home).join(".cache/flint/smollm2")
+}
+
+impl FixtureArgs {
+    pub fn bf16_dir(&self) -> PathBuf {
+        self.models.join("hf-bf16")
+    }
+    pub fn f32_dir(&self) -> PathBuf {
+        self.models.join("hf-f32")
+    }
+
+    /// The text of prompt `name` in the prompts file.
+    pub fn prompt(&self, name: &str) -> anyhow::Result<String> {
+        let text = std::fs::read_to_string(&self.prompts)
+            .with_context(|| format!("reading {}", self.prompts.display()))?;
+        let cases: serde_json::Value = serde_json::from_str(&text)?;
+        let found = cases.as_array().and_then(|cases| {
+            cases
+                .iter()
+                .find(|c| c["name"] == name)
+                .and_then(|c| c["prompt"].as_str())
+        });
+        match found {
+            Some(p) => Ok(p.to_string()),
+            None => bail!("no plain prompt named {name} in {}", self.prompts.display()),
+        }
+    }
+}
+
+/// What a safetensors file holds, read from its header.
+pub struct FileFacts {
+    /// Byte range of the tensor data (everything after the header).
+    pub data: std::ops::Range<usize>,
+    /// Parameter count times 4: the size of the model once every weight is f32.
+    pub f32_bytes: usize,
+}
+
+impl FileFacts {
+    pub fn read(file: &Path) -> anyhow::Result<Self> {
+        let bytes = map_file(file)?;
+        let (header_len, meta) = safetensors::SafeTensors::read_metadata(&bytes[..])
+            .with_context(|| format!("parsing the header of {}", file.display()))?;
+        let params: usize = meta
+            .tensors()
+            .values()
+            .map(|t| t.shape.iter().product::<usize>())
+            .sum();
+        Ok(Self {
+            data: 8 + header_len..bytes.len(),
+            f32_bytes: params * 4,
+        })
+    }
+}
+
+/// Reads `file` once so every later load finds it in the page cache.
+pub fn warm_page_cache(file: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    std::hint::black_box(&bytes);
+    Ok(())
+}
+
+/// A read-only map of `file`.
+pub fn map_file(file: &Path) -> anyhow::Result<memmap2::Mmap> {
+    let handle =
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    // SAFETY: read-only map of a fixture nobody truncates while the benchmark runs.
+    let map = unsafe { memmap2::Mmap::map(&handle) }
+        .with_context(|| format!("mapping {}", file.display()))?;
+    Ok(map)
+}
