@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set everything up on a fresh machine, then generate text with the default
-# SmolLM2 model. Arguments go to `flint generate`; without any, a sample prompt is used.
+# SmolLM2 model, loaded straight from its llama.cpp GGUF file (Q4_1, dequantized once at
+# load). Arguments go to `flint generate`; without any, a sample prompt is used.
 #   scripts/generate.sh
 #   scripts/generate.sh --prompt "Once upon a time" --max-new-tokens 64
 #   scripts/generate.sh --messages chat.json --json
@@ -9,7 +10,7 @@ source "$(dirname "$0")/env.sh"
 cd "$FLINT_ROOT"
 bash scripts/fetch-model.sh >&2
 cargo build --release --quiet -p flint-cli
-model="$FLINT_CACHE/smollm2/hf-bf16"
+model="$FLINT_CACHE/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 if [ "$#" -eq 0 ]; then
   set -- --prompt "The capital of France is" --max-new-tokens 32
 fi

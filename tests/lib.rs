@@ -60,6 +60,15 @@ pub fn smollm2() -> &'static Path {
     })
 }
 
+/// The llama.cpp GGUF the fixtures are converted from (SmolLM2-135M-Instruct, Q4_1 with a
+/// Q8_0 embedding and F32 norms), beside them in the cache.
+pub const SMOLLM2_GGUF: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// The SmolLM2 GGUF file (present once [`smollm2`] has run the fixture script).
+pub fn smollm2_gguf() -> PathBuf {
+    smollm2().join(SMOLLM2_GGUF)
+}
+
 /// One case of the numpy reference's `expected.json`.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct ReferenceCase {
@@ -220,5 +229,189 @@ pub mod tiny {
         bytes.extend(header.as_bytes());
         bytes.extend(data);
         std::fs::write(path, bytes).unwrap();
+    }
+
+    /// The GGUF counterpart of [`tensor_shapes`]'s Hugging Face name, as llama.cpp writes it.
+    pub fn gguf_name(hf: &str) -> String {
+        let globals = [
+            ("model.embed_tokens.weight", "token_embd.weight"),
+            ("model.norm.weight", "output_norm.weight"),
+            ("lm_head.weight", "output.weight"),
+        ];
+        if let Some((_, g)) = globals.iter().find(|(h, _)| *h == hf) {
+            return g.to_string();
+        }
+        let rest = hf.strip_prefix("model.layers.").unwrap();
+        let (layer, suffix) = rest.split_once('.').unwrap();
+        let gguf = match suffix {
+            "input_layernorm.weight" => "attn_norm.weight",
+            "self_attn.q_proj.weight" => "attn_q.weight",
+            "self_attn.k_proj.weight" => "attn_k.weight",
+            "self_attn.v_proj.weight" => "attn_v.weight",
+            "self_attn.o_proj.weight" => "attn_output.weight",
+            "post_attention_layernorm.weight" => "ffn_norm.weight",
+            "mlp.gate_proj.weight" => "ffn_gate.weight",
+            "mlp.up_proj.weight" => "ffn_up.weight",
+            "mlp.down_proj.weight" => "ffn_down.weight",
+            other => panic!("no GGUF name for {other}"),
+        };
+        format!("blk.{layer}.{gguf}")
+    }
+
+    /// llama.cpp's Q/K row permutation (`convert_hf_to_gguf.py` `LlamaModel.permute`):
+    /// `W.reshape(n_head, 2, hd/2, n_in).swapaxes(1, 2)`.
+    pub fn permute_rows(w: &[f32], shape: &[usize], n_head: usize) -> Vec<f32> {
+        let (rows, n_in) = (shape[0], shape.get(1).copied().unwrap_or(1));
+        let hd = rows / n_head;
+        let mut out = vec![0.0; w.len()];
+        for h in 0..n_head {
+            for a in 0..2 {
+                for b in 0..hd / 2 {
+                    let src = h * hd + a * (hd / 2) + b;
+                    let dst = h * hd + b * 2 + a;
+                    out[dst * n_in..(dst + 1) * n_in]
+                        .copy_from_slice(&w[src * n_in..(src + 1) * n_in]);
+                }
+            }
+        }
+        out
+    }
+
+    /// A GGUF metadata value for [`write_gguf`].
+    pub enum Meta {
+        U32(u32),
+        F32(f32),
+        Bool(bool),
+        Str(String),
+        Strs(Vec<String>),
+        I32s(Vec<i32>),
+        F32s(Vec<f32>),
+    }
+
+    /// One F32 GGUF tensor: name, row-major (Hugging Face order) shape, values.
+    pub type GgufTensor = (String, Vec<usize>, Vec<f32>);
+
+    /// Writes a GGUF v3 file with F32 tensors, laid out as llama.cpp does (32-byte
+    /// alignment, dims `ne0` first).
+    pub fn write_gguf(path: &Path, metadata: &[(String, Meta)], tensors: &[GgufTensor]) {
+        fn string(out: &mut Vec<u8>, s: &str) {
+            out.extend((s.len() as u64).to_le_bytes());
+            out.extend(s.as_bytes());
+        }
+        let mut out = b"GGUF".to_vec();
+        out.extend(3u32.to_le_bytes());
+        out.extend((tensors.len() as u64).to_le_bytes());
+        out.extend((metadata.len() as u64).to_le_bytes());
+        for (key, value) in metadata {
+            string(&mut out, key);
+            match value {
+                Meta::U32(v) => {
+                    out.extend(4u32.to_le_bytes());
+                    out.extend(v.to_le_bytes());
+                }
+                Meta::F32(v) => {
+                    out.extend(6u32.to_le_bytes());
+                    out.extend(v.to_le_bytes());
+                }
+                Meta::Bool(v) => {
+                    out.extend(7u32.to_le_bytes());
+                    out.push(*v as u8);
+                }
+                Meta::Str(v) => {
+                    out.extend(8u32.to_le_bytes());
+                    string(&mut out, v);
+                }
+                Meta::Strs(v) => {
+                    out.extend(9u32.to_le_bytes());
+                    out.extend(8u32.to_le_bytes());
+                    out.extend((v.len() as u64).to_le_bytes());
+                    for s in v {
+                        string(&mut out, s);
+                    }
+                }
+                Meta::I32s(v) => {
+                    out.extend(9u32.to_le_bytes());
+                    out.extend(5u32.to_le_bytes());
+                    out.extend((v.len() as u64).to_le_bytes());
+                    for x in v {
+                        out.extend(x.to_le_bytes());
+                    }
+                }
+                Meta::F32s(v) => {
+                    out.extend(9u32.to_le_bytes());
+                    out.extend(6u32.to_le_bytes());
+                    out.extend((v.len() as u64).to_le_bytes());
+                    for x in v {
+                        out.extend(x.to_le_bytes());
+                    }
+                }
+            }
+        }
+        let mut offset = 0u64;
+        for (name, shape, values) in tensors {
+            string(&mut out, name);
+            out.extend((shape.len() as u32).to_le_bytes());
+            for d in shape.iter().rev() {
+                out.extend((*d as u64).to_le_bytes());
+            }
+            out.extend(0u32.to_le_bytes()); // F32
+            out.extend(offset.to_le_bytes());
+            offset = (offset + values.len() as u64 * 4).next_multiple_of(32);
+        }
+        out.resize(out.len().next_multiple_of(32), 0);
+        for (_, _, values) in tensors {
+            for v in values {
+                out.extend(v.to_le_bytes());
+            }
+            out.resize(out.len().next_multiple_of(32), 0);
+        }
+        std::fs::write(path, out).unwrap();
+    }
+
+    /// The metadata llama.cpp writes for the tiny Llama of [`config`] (architecture
+    /// `general_architecture`), with a 32-token byte-level BPE vocabulary.
+    pub fn gguf_metadata(general_architecture: &str) -> Vec<(String, Meta)> {
+        let a = general_architecture;
+        let key = |s: &str| format!("{a}.{s}");
+        let mut tokens: Vec<String> = vec!["<s>".into(), "<pad>".into(), "</s>".into()];
+        tokens.extend((0..VOCAB - 3).map(|i| ((b'a' + i as u8) as char).to_string()));
+        let mut types = vec![1i32; VOCAB];
+        types[..3].fill(3);
+        vec![
+            ("general.architecture".to_string(), Meta::Str(a.to_string())),
+            (key("block_count"), Meta::U32(LAYERS as u32)),
+            (key("context_length"), Meta::U32(64)),
+            (key("embedding_length"), Meta::U32(HIDDEN as u32)),
+            (key("feed_forward_length"), Meta::U32(INTER as u32)),
+            (key("attention.head_count"), Meta::U32(HEADS as u32)),
+            (key("attention.head_count_kv"), Meta::U32(KV_HEADS as u32)),
+            (key("attention.layer_norm_rms_epsilon"), Meta::F32(1e-5)),
+            (key("rope.freq_base"), Meta::F32(10000.0)),
+            ("tokenizer.ggml.model".to_string(), Meta::Str("gpt2".into())),
+            ("tokenizer.ggml.pre".to_string(), Meta::Str("smollm".into())),
+            ("tokenizer.ggml.tokens".to_string(), Meta::Strs(tokens)),
+            ("tokenizer.ggml.token_type".to_string(), Meta::I32s(types)),
+            ("tokenizer.ggml.merges".to_string(), Meta::Strs(vec![])),
+            ("tokenizer.ggml.bos_token_id".to_string(), Meta::U32(0)),
+            ("tokenizer.ggml.eos_token_id".to_string(), Meta::U32(2)),
+        ]
+    }
+
+    /// The tensors of [`write_safetensors`]'s tiny Llama (same values), under their GGUF
+    /// names, Q/K permuted when `permute` is true (as llama.cpp stores Llama models).
+    pub fn gguf_tensors(permute: bool) -> Vec<GgufTensor> {
+        tensor_shapes()
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, shape))| {
+                let mut v = values(shape.iter().product(), i);
+                if permute && name.ends_with("q_proj.weight") {
+                    v = permute_rows(&v, &shape, HEADS);
+                } else if permute && name.ends_with("k_proj.weight") {
+                    v = permute_rows(&v, &shape, KV_HEADS);
+                }
+                (gguf_name(&name), shape, v)
+            })
+            .collect()
     }
 }

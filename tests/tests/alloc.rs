@@ -8,7 +8,7 @@
 use flint_core::Backend;
 use flint_loader::load_model;
 use flint_model_llama::{LlamaConfig, LlamaForCausalLM};
-use flint_tests::smollm2;
+use flint_tests::{SMOLLM2_GGUF, smollm2};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
@@ -85,12 +85,15 @@ fn build_allocates_no_weight_and_loads_copy_at_most_once() {
     );
     drop(loaded);
 
-    // 3. bf16 file on flex, f32 file on ndarray: exactly one f32 copy of the weights, and
-    //    the peak of live heap never holds two.
+    // 3. bf16 file on flex, f32 file on ndarray, the Q4_1 GGUF (dequantized, Q/K un-permuted
+    //    in the same pass) on both: exactly one f32 copy of the weights, and the peak of live
+    //    heap never holds two.
     for (sub, backend) in [
         ("hf-bf16", Backend::Flex),
         ("hf-f32", Backend::NdArray),
         ("hf-bf16-sharded", Backend::NdArray),
+        (SMOLLM2_GGUF, Backend::Flex),
+        (SMOLLM2_GGUF, Backend::NdArray),
     ] {
         let (loaded, total, peak) = measure(|| load_model(&smollm2().join(sub), backend).unwrap());
         println!(

@@ -29,6 +29,9 @@ enum Command {
     Generate(commands::generate::GenerateArgs),
     /// Talk with a model, turn by turn, keeping the KV cache between turns.
     Chat(commands::chat::ChatArgs),
+    /// Write a GGUF file out as a Hugging Face model directory (safetensors, configs,
+    /// tokenizer).
+    Convert(commands::convert::ConvertArgs),
     /// List a checkpoint's tensors from its headers alone.
     Inspect(commands::inspect::InspectArgs),
     /// List the registered model architectures.
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => commands::generate::run(args),
         Command::Chat(args) => commands::chat::run(args),
+        Command::Convert(args) => commands::convert::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Models => commands::models::run(),
     };

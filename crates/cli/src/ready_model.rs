@@ -1,13 +1,16 @@
-//! Everything a generating command needs from a model directory, opened once.
+//! Everything a generating command needs from a model (a directory, a checkpoint file in
+//! one, or a GGUF file), opened once.
 
 use crate::generation::Session;
 use anyhow::Context;
 use flint_core::Backend;
+use flint_loader::gguf::{self, GgufModel};
 use flint_loader::{
-    ChatMessage, ChatTemplate, GenerationDefaults, TextTokenizer, eos_token_ids, load_model,
-    model_dir,
+    ChatMessage, ChatTemplate, GenerationDefaults, TextTokenizer, eos_token_ids, is_gguf,
+    load_gguf, load_model,
 };
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 pub struct ReadyModel {
     pub session: Session,
@@ -16,21 +19,41 @@ pub struct ReadyModel {
     pub eos_ids: Vec<u32>,
     pub defaults: GenerationDefaults,
     pub load_ms: f64,
-    dir: PathBuf,
+    path: PathBuf,
 }
 
 impl ReadyModel {
     pub fn open(path: &Path, backend: Backend) -> anyhow::Result<Self> {
-        let dir = model_dir(path);
+        if is_gguf(path) {
+            return Self::open_gguf(path, backend);
+        }
         let loaded = load_model(path, backend)?;
         Ok(Self {
             session: Session::new(loaded.model),
-            tokenizer: TextTokenizer::from_dir(&dir)?,
-            template: ChatTemplate::from_dir(&dir)?,
-            eos_ids: eos_token_ids(&dir)?,
-            defaults: GenerationDefaults::from_dir(&dir)?,
+            tokenizer: TextTokenizer::from_model_path(path)?,
+            template: ChatTemplate::from_model_path(path)?,
+            eos_ids: eos_token_ids(path)?,
+            defaults: GenerationDefaults::from_model_path(path)?,
             load_ms: loaded.timings.total_ms,
-            dir,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// A GGUF file holds the model, tokenizer and template: it is opened (and its header
+    /// parsed) once for all of them.
+    fn open_gguf(path: &Path, backend: Backend) -> anyhow::Result<Self> {
+        let start = Instant::now();
+        let file = GgufModel::open(path)?;
+        let loaded = load_gguf(&file, backend)?;
+        let load_ms = start.elapsed().as_secs_f64() * 1e3;
+        Ok(Self {
+            session: Session::new(loaded.model),
+            tokenizer: TextTokenizer::from_gguf(&file)?,
+            template: ChatTemplate::from_gguf(&file)?,
+            eos_ids: gguf::special_tokens::eos_token_ids(&file)?,
+            defaults: GenerationDefaults::default(),
+            load_ms,
+            path: path.to_path_buf(),
         })
     }
 
@@ -39,7 +62,7 @@ impl ReadyModel {
         let template = self
             .template
             .as_ref()
-            .with_context(|| format!("{}: the model has no chat_template", self.dir.display()))?;
+            .with_context(|| format!("{}: the model has no chat_template", self.path.display()))?;
         // The template writes every special token it wants; add none.
         Ok(self.tokenizer.encode(&template.render(messages)?, false)?)
     }

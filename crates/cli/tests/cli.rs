@@ -1,7 +1,7 @@
 //! The `flint` binary's contract: stdout holds only the generated text (or one JSON object),
 //! diagnostics go to stderr, bad input exits non-zero with nothing on stdout.
 
-use flint_tests::{smollm2, tiny};
+use flint_tests::{smollm2, smollm2_gguf, tiny};
 use std::process::{Command, Output};
 
 fn flint(args: &[&str]) -> Output {
@@ -115,6 +115,24 @@ fn inspect_reads_headers_and_totals() {
 }
 
 #[test]
+fn inspect_lists_a_gguf_file_by_its_own_names_and_types() {
+    let model = smollm2_gguf();
+    let out = flint(&["inspect", model.to_str().unwrap(), "--json"]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["total_tensors"], 272);
+    assert_eq!(json["total_parameters"], 134_515_008u64);
+    let embd = json["tensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "token_embd.weight")
+        .unwrap();
+    assert_eq!(embd["dtype"], "Q8_0");
+    assert_eq!(embd["shape"], serde_json::json!([49152, 576]));
+}
+
+#[test]
 fn models_lists_llama() {
     let out = flint(&["models"]);
     assert!(out.status.success());
@@ -151,11 +169,13 @@ fn peak_rss_of(args: &[&str]) -> usize {
 }
 
 /// The target: a whole `flint generate --max-new-tokens 1` peaks at no more than
-/// 1.3x the final f32 weights (538 MB for SmolLM2-135M), for the bf16 and the f32 file.
+/// 1.3x the final f32 weights (538 MB for SmolLM2-135M), for the bf16 and the f32 file, and
+/// for the Q4_1 GGUF (dequantized once, its mapped pages released behind).
 #[test]
 fn generate_peak_rss_stays_within_1_3x_of_the_f32_model() {
     let f32_model_bytes = 134_515_008f64 * 4.0;
-    for sub in ["hf-bf16", "hf-f32", "hf-bf16-sharded"] {
+    let gguf = flint_tests::SMOLLM2_GGUF;
+    for sub in ["hf-bf16", "hf-f32", "hf-bf16-sharded", gguf] {
         for backend in ["flex", "ndarray"] {
             let model = smollm2().join(sub);
             let rss = peak_rss_of(&[
@@ -390,4 +410,164 @@ fn ctrl_c_in_chat_stops_the_answer_not_the_session() {
         rest.lines().last().unwrap_or("").contains("Paris"),
         "{rest}"
     );
+}
+
+#[test]
+fn generate_accepts_a_gguf_file_as_the_model() {
+    let model = smollm2_gguf();
+    let out = flint(&[
+        "generate",
+        "--model",
+        model.to_str().unwrap(),
+        "--prompt",
+        "The capital of France is",
+        "--max-new-tokens",
+        "3",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.starts_with(" Paris."), "stdout: {stdout:?}");
+}
+
+/// `flint convert` of the GGUF gives, tensor for tensor, the bytes of the fixture's bf16
+/// directory (which Python's gguf + numpy wrote independently), and the same bytes again on a
+/// second run. (The converted tokenizer is checked against the reference prompts in the e2e
+/// tests.) Files are compared in small chunks: this process must stay small, since a child
+/// spawned by the peak-RSS test inherits its high-water mark through vfork.
+#[test]
+fn convert_gguf_to_bf16_matches_the_fixture_tensor_for_tensor() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("hf");
+    let gguf = smollm2_gguf();
+    let out = flint(&["convert", gguf.to_str().unwrap(), out_dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+
+    let ours = out_dir.join("model.safetensors");
+    let fixture = smollm2().join("hf-bf16/model.safetensors");
+    let (ours_start, ours_header) = safetensors_header(&ours);
+    let (fixture_start, fixture_header) = safetensors_header(&fixture);
+    let names: Vec<&String> = ours_header
+        .keys()
+        .filter(|k| *k != "__metadata__")
+        .collect();
+    let expected: Vec<&String> = fixture_header
+        .keys()
+        .filter(|k| *k != "__metadata__")
+        .collect();
+    assert_eq!(names, expected);
+    assert_eq!(names.len(), 272);
+    for name in names {
+        let (a, b) = (&ours_header[name], &fixture_header[name]);
+        assert_eq!(a["dtype"], "BF16", "{name}");
+        assert_eq!(a["dtype"], b["dtype"], "{name}");
+        assert_eq!(a["shape"], b["shape"], "{name}");
+        let range = |t: &serde_json::Value, start: u64| {
+            let offsets = t["data_offsets"].as_array().unwrap();
+            start + offsets[0].as_u64().unwrap()..start + offsets[1].as_u64().unwrap()
+        };
+        assert!(
+            same_bytes(
+                &ours,
+                range(a, ours_start),
+                &fixture,
+                range(b, fixture_start)
+            ),
+            "{name}: bytes differ"
+        );
+    }
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["model_type"], "llama");
+    assert_eq!(config["torch_dtype"], "bfloat16");
+    assert_eq!(config["rms_norm_eps"], 1e-5);
+    assert_eq!(config["tie_word_embeddings"], true);
+
+    // Deterministic: a second conversion writes the same bytes in every file.
+    let again = tmp.path().join("again");
+    let out = flint(&["convert", gguf.to_str().unwrap(), again.to_str().unwrap()]);
+    assert!(out.status.success());
+    for file in [
+        "model.safetensors",
+        "config.json",
+        "generation_config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+    ] {
+        let (a, b) = (out_dir.join(file), again.join(file));
+        let len = std::fs::metadata(&a).unwrap().len();
+        assert_eq!(len, std::fs::metadata(&b).unwrap().len(), "{file}");
+        assert!(same_bytes(&a, 0..len, &b, 0..len), "{file} differs");
+    }
+}
+
+/// A safetensors file's data start and parsed header, read without touching the data.
+fn safetensors_header(path: &std::path::Path) -> (u64, serde_json::Map<String, serde_json::Value>) {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).unwrap();
+    let mut len = [0u8; 8];
+    file.read_exact(&mut len).unwrap();
+    let len = u64::from_le_bytes(len);
+    let mut header = vec![0u8; len as usize];
+    file.read_exact(&mut header).unwrap();
+    let serde_json::Value::Object(map) = serde_json::from_slice(&header).unwrap() else {
+        panic!("{}: header is not an object", path.display());
+    };
+    (8 + len, map)
+}
+
+/// Whether two byte ranges of two files are equal, read 1 MiB at a time.
+fn same_bytes(
+    a: &std::path::Path,
+    ra: std::ops::Range<u64>,
+    b: &std::path::Path,
+    rb: std::ops::Range<u64>,
+) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    if ra.end - ra.start != rb.end - rb.start {
+        return false;
+    }
+    let (mut fa, mut fb) = (
+        std::fs::File::open(a).unwrap(),
+        std::fs::File::open(b).unwrap(),
+    );
+    fa.seek(SeekFrom::Start(ra.start)).unwrap();
+    fb.seek(SeekFrom::Start(rb.start)).unwrap();
+    let (mut ba, mut bb) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+    let mut left = ra.end - ra.start;
+    while left > 0 {
+        let n = left.min(1 << 20) as usize;
+        fa.read_exact(&mut ba[..n]).unwrap();
+        fb.read_exact(&mut bb[..n]).unwrap();
+        if ba[..n] != bb[..n] {
+            return false;
+        }
+        left -= n as u64;
+    }
+    true
+}
+
+#[test]
+fn convert_of_a_bad_file_exits_non_zero_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("broken.gguf");
+    std::fs::write(&bad, b"GGUF\x03\0\0\0").unwrap();
+    let out = flint(&[
+        "convert",
+        bad.to_str().unwrap(),
+        tmp.path().join("out").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.gguf"), "{stderr}");
+    assert!(!tmp.path().join("out/model.safetensors").exists());
 }

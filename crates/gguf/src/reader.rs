@@ -145,6 +145,38 @@ impl GgufFile {
         self.as_bytes().get(info.data_range()).unwrap_or_default()
     }
 
+    /// Tells the kernel the mapped pages holding `info`'s data are no longer needed, so they
+    /// leave the process's resident memory once the caller has copied (dequantized) them;
+    /// touching them again reads them back from the file. Only whole pages inside the
+    /// tensor's range are released, so neighbouring tensors are never affected. Does
+    /// nothing for a file parsed from memory, or off Unix.
+    pub fn release_tensor_pages(&self, info: &TensorInfo) {
+        #[cfg(unix)]
+        if let Storage::Mmap(map) = &self.storage {
+            let range = info.data_range();
+            if range.end > map.len() {
+                return;
+            }
+            let page = page_size();
+            let start = range.start.div_ceil(page) * page;
+            let end = (range.end / page) * page;
+            if end > start {
+                // SAFETY: the map is read-only and file-backed (private): after DONTNEED a
+                // later read faults the same bytes back in from the file, so no slice of
+                // the map ever observes a change.
+                let _ = unsafe {
+                    map.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        start,
+                        end - start,
+                    )
+                };
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = info;
+    }
+
     /// A tensor's values as f32, in ggml element order (`ne0` fastest), decoded in parallel.
     pub fn dequantize_tensor(&self, info: &TensorInfo) -> Result<Vec<f32>, GgufError> {
         let n = usize::try_from(info.n_elements()).unwrap_or(usize::MAX);
@@ -262,4 +294,11 @@ impl GgufFile {
             _ => None,
         })
     }
+}
+
+#[cfg(unix)]
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if size > 0 { size as usize } else { 4096 }
 }

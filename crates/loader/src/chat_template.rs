@@ -20,6 +20,30 @@ pub struct ChatTemplate {
 }
 
 impl ChatTemplate {
+    /// The chat template of the model at `path`: a GGUF file's `tokenizer.chat_template`, or
+    /// the `tokenizer_config.json` of a model directory (or of the directory holding a
+    /// checkpoint file). `Ok(None)` when the model has none.
+    pub fn from_model_path(path: &Path) -> Result<Option<Self>, LoadError> {
+        if crate::gguf::is_gguf(path) {
+            return Self::from_gguf(&crate::gguf::GgufModel::open(path)?);
+        }
+        Self::from_dir(&crate::model_dir(path))
+    }
+
+    /// `tokenizer.chat_template` of a GGUF file, with the BOS/EOS strings of its token ids.
+    pub fn from_gguf(model: &crate::gguf::GgufModel) -> Result<Option<Self>, LoadError> {
+        use crate::gguf::special_tokens::{chat_template, token_string};
+        let Some(source) = chat_template(model)? else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            source,
+            bos_token: token_string(model, "bos_token")?,
+            eos_token: token_string(model, "eos_token")?,
+            path: model.path().to_path_buf(),
+        }))
+    }
+
     /// Reads `chat_template` (and the BOS/EOS strings templates refer to) from
     /// `tokenizer_config.json`. `Ok(None)` when the model has no template.
     pub fn from_dir(dir: &Path) -> Result<Option<Self>, LoadError> {

@@ -1,35 +1,44 @@
-//! flint's loader: from a model directory to a ready [`CausalLm`], the fast way.
+//! flint's loader: from a model directory or a GGUF file to a ready [`CausalLm`], the fast
+//! way.
 //!
-//! 1. read `config.json` and pick the architecture plugin that claims it;
-//! 2. map every safetensors file once and validate each header;
+//! 1. read `config.json` (for a GGUF file: synthesise it from the metadata) and pick the
+//!    architecture plugin that claims it;
+//! 2. map every checkpoint file once and validate each header;
 //! 3. build the module with lazy parameters (nothing allocated, nothing initialised);
 //! 4. assign each mapped tensor to its parameter by name: zero-copy where the backend can
-//!    compute on the mapped bytes, else one converting copy, releasing the mapped pages behind;
+//!    compute on the mapped bytes, else one converting (or dequantizing) copy, releasing the
+//!    mapped pages behind;
 //! 5. reject missing and unexpected tensors; initialise buffers (RoPE tables).
 //!
-//! The loader knows no architecture: it only speaks [`flint_core`]'s traits.
+//! Steps 3 to 5 are one code path for both formats (the `WeightSource` trait). The loader
+//! knows no architecture: it only speaks [`flint_core`]'s traits.
 
 mod chat_template;
 mod checkpoint;
 mod config;
 mod convert;
+pub mod gguf;
 mod inspect;
 mod mapped_file;
 mod safetensors_file;
 mod source;
 mod tokenizer;
+mod weights;
 
 pub use chat_template::{ChatMessage, ChatTemplate};
 pub use checkpoint::{Checkpoint, INDEX_FILE, SINGLE_FILE};
-pub use config::{GenerationDefaults, eos_token_ids, read_json};
+pub use config::{GenerationDefaults, eos_token_ids, read_json, write_json};
+pub use gguf::export::{ConvertReport, ExportDtype, convert_gguf};
+pub use gguf::is_gguf;
 pub use inspect::{TensorSummary, inspect};
 pub use source::AssignStats;
 pub use tokenizer::TextTokenizer;
 
-use flint_core::{Backend, CausalLm, LoadError, find_architecture};
+use flint_core::{Architecture, Backend, CausalLm, LoadError, find_architecture};
 use source::CheckpointSource;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use weights::WeightSource;
 
 /// Time spent in each load step.
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -61,38 +70,98 @@ pub fn model_dir(path: &Path) -> PathBuf {
     }
 }
 
-/// Loads the model in `path` (a directory, or a safetensors file beside its `config.json`)
-/// onto `backend`.
+/// Loads the model in `path` (a directory, a safetensors file beside its `config.json`, or a
+/// GGUF file, recognised by its `.gguf` extension or its magic) onto `backend`.
 pub fn load_model(path: &Path, backend: Backend) -> Result<LoadedModel, LoadError> {
     let start = Instant::now();
     let mut timings = LoadTimings::default();
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
 
+    if gguf::is_gguf(path) {
+        // The configuration lives in the file, so it is opened first.
+        let file = gguf::GgufModel::open(path)?;
+        timings.map_and_headers_ms = ms(start.elapsed());
+        return load_opened_gguf(&file, backend, timings, start);
+    }
+
+    let t = Instant::now();
     let config_path = model_dir(path).join("config.json");
     let config = config::read_json(&config_path)?;
     let architecture = find_architecture(&config, &config_path)?;
-    timings.config_ms = ms(start.elapsed());
-
+    timings.config_ms = ms(t.elapsed());
     let t = Instant::now();
     let checkpoint = Checkpoint::open(path)?;
     timings.map_and_headers_ms = ms(t.elapsed());
+    let mut source = CheckpointSource::new(&checkpoint, backend);
+    assemble(
+        architecture,
+        &config,
+        &config_path,
+        &mut source,
+        backend,
+        timings,
+        start,
+    )
+}
 
+/// Loads the model of an already opened GGUF file (callers that also want its tokenizer and
+/// chat template open the file once). `map_and_headers_ms` is left at 0: the file was
+/// mapped before.
+pub fn load_gguf(file: &gguf::GgufModel, backend: Backend) -> Result<LoadedModel, LoadError> {
+    load_opened_gguf(file, backend, LoadTimings::default(), Instant::now())
+}
+
+fn load_opened_gguf(
+    file: &gguf::GgufModel,
+    backend: Backend,
+    mut timings: LoadTimings,
+    start: Instant,
+) -> Result<LoadedModel, LoadError> {
+    let t = Instant::now();
+    let config = gguf::config::hf_config(file)?;
+    let architecture = find_architecture(&config, file.path())?;
+    timings.config_ms = ms(t.elapsed());
+    let mut source = gguf::GgufSource::new(file)?;
+    assemble(
+        architecture,
+        &config,
+        file.path(),
+        &mut source,
+        backend,
+        timings,
+        start,
+    )
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The steps every format shares: build with no weight, assign by name, refuse unused
+/// tensors, compute the buffers.
+fn assemble(
+    architecture: &'static dyn Architecture,
+    config: &serde_json::Value,
+    config_path: &Path,
+    source: &mut dyn WeightSource,
+    backend: Backend,
+    mut timings: LoadTimings,
+    start: Instant,
+) -> Result<LoadedModel, LoadError> {
     let t = Instant::now();
     let device = backend.device();
-    let mut skeleton = architecture.build(&config, &config_path, &device)?;
+    let mut skeleton = architecture.build(config, config_path, &device)?;
     timings.build_ms = ms(t.elapsed());
 
     let t = Instant::now();
-    let mut source = CheckpointSource::new(&checkpoint, backend);
-    skeleton.load_weights(&mut source)?;
+    skeleton.load_weights(source)?;
     let unused = source.unused();
     if !unused.is_empty() {
         return Err(LoadError::UnexpectedTensors {
-            path: checkpoint.origin.clone(),
+            path: source.origin().to_path_buf(),
             names: unused,
         });
     }
-    let stats = source.stats;
+    let stats = source.stats();
     timings.assign_ms = ms(t.elapsed());
 
     let t = Instant::now();
@@ -106,6 +175,6 @@ pub fn load_model(path: &Path, backend: Backend) -> Result<LoadedModel, LoadErro
         backend,
         timings,
         stats,
-        checkpoint_bytes: checkpoint.data_bytes(),
+        checkpoint_bytes: source.data_bytes(),
     })
 }

@@ -3,12 +3,14 @@
 
 use crate::checkpoint::Checkpoint;
 use crate::convert::{StoredFloat, to_f32_vec};
+use crate::weights::WeightSource;
 use burn::tensor::{DType, Device, TensorData};
 use flint_core::burn;
 use flint_core::burn::tensor::{AllocationProperty, Bytes};
 use flint_core::{Backend, LoadError, TensorSource};
 use safetensors::Dtype;
 use std::collections::BTreeSet;
+use std::path::Path;
 
 /// How the tensors of one load were materialised, for reports and tests.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +27,7 @@ pub struct CheckpointSource<'a> {
     checkpoint: &'a Checkpoint,
     backend: Backend,
     taken: BTreeSet<String>,
-    pub stats: AssignStats,
+    stats: AssignStats,
 }
 
 impl<'a> CheckpointSource<'a> {
@@ -37,15 +39,28 @@ impl<'a> CheckpointSource<'a> {
             stats: AssignStats::default(),
         }
     }
+}
 
-    /// Names the checkpoint holds that no parameter asked for.
-    pub fn unused(&self) -> Vec<String> {
+impl WeightSource for CheckpointSource<'_> {
+    fn unused(&self) -> Vec<String> {
         self.checkpoint
             .tensors
             .keys()
             .filter(|n| !self.taken.contains(*n))
             .cloned()
             .collect()
+    }
+
+    fn stats(&self) -> AssignStats {
+        self.stats
+    }
+
+    fn origin(&self) -> &Path {
+        &self.checkpoint.origin
+    }
+
+    fn data_bytes(&self) -> usize {
+        self.checkpoint.data_bytes()
     }
 }
 

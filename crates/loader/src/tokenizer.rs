@@ -1,4 +1,5 @@
-//! Text to token ids and back, from the model directory's `tokenizer.json`.
+//! Text to token ids and back, from the model directory's `tokenizer.json` or a GGUF
+//! file's tokenizer metadata.
 
 use flint_core::LoadError;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,23 @@ pub struct TextTokenizer {
 }
 
 impl TextTokenizer {
+    /// The tokenizer of the model at `path`: a GGUF file's own (built from its metadata), or
+    /// `tokenizer.json` of a model directory (or of the directory holding a checkpoint file).
+    pub fn from_model_path(path: &Path) -> Result<Self, LoadError> {
+        if crate::gguf::is_gguf(path) {
+            return Self::from_gguf(&crate::gguf::GgufModel::open(path)?);
+        }
+        Self::from_dir(&crate::model_dir(path))
+    }
+
+    /// Builds the tokenizer a GGUF file describes (see [`crate::gguf::tokenizer`]).
+    pub fn from_gguf(model: &crate::gguf::GgufModel) -> Result<Self, LoadError> {
+        Ok(Self {
+            inner: crate::gguf::tokenizer::build_tokenizer(model)?,
+            path: model.path().to_path_buf(),
+        })
+    }
+
     pub fn from_dir(dir: &Path) -> Result<Self, LoadError> {
         let path = dir.join("tokenizer.json");
         if !path.is_file() {

@@ -2,11 +2,14 @@
 //!
 //! - `reference`: real SmolLM2 weights against the independent numpy reference.
 //! - `errors`: every kind of bad input gives a typed error naming the file and tensor.
+//! - `gguf`: the SmolLM2 GGUF loaded directly against the same reference, tiny GGUF files
+//!   for the Q/K permutation and the error paths.
 //! - `tiny`: configuration variants (untied head, biases, RoPE scaling) on tiny checkpoints.
 
 // Links the Llama plugin into this binary so the architecture registry finds it.
 use flint_model_llama as _;
 
 mod errors;
+mod gguf;
 mod reference;
 mod tiny;

@@ -16,7 +16,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Args)]
 pub struct ChatArgs {
-    /// Model directory (config.json, safetensors, tokenizer.json with a chat template).
+    /// Model directory (config.json, safetensors, tokenizer.json with a chat template), or a
+    /// GGUF file.
     #[arg(long)]
     model: PathBuf,
     /// System message leading the conversation.

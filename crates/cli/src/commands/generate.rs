@@ -13,7 +13,8 @@ use std::sync::atomic::AtomicBool;
 
 #[derive(Args)]
 pub struct GenerateArgs {
-    /// Model directory (config.json, safetensors, tokenizer.json), or its safetensors file.
+    /// Model directory (config.json, safetensors, tokenizer.json), its safetensors file, or a
+    /// GGUF file.
     #[arg(long)]
     model: PathBuf,
     /// Prompt text, used as is (no chat template) unless --system is given.

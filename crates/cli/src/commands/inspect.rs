@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct InspectArgs {
-    /// A safetensors file, or a model directory (single file or sharded).
+    /// A safetensors or GGUF file, or a model directory (single file or sharded).
     path: PathBuf,
     /// Print JSON instead of a table.
     #[arg(long)]

@@ -1,6 +1,7 @@
 //! One file per subcommand: argument parsing and output; the work lives in the libraries.
 
 pub mod chat;
+pub mod convert;
 pub mod generate;
 pub mod inspect;
 pub mod models;

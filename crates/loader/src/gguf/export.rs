@@ -1,0 +1,310 @@
+//! `flint convert`: a GGUF file written out as a Hugging Face model directory.
+//!
+//! `model.safetensors` holds every tensor under its Hugging Face name, Q/K un-permuted, in
+//! the chosen dtype (bf16/f16 rounded to nearest even). Tensors are produced one at a time
+//! while the file is written (the safetensors writer asks each for its bytes in turn), so
+//! memory holds one tensor, never the model. The directory also gets `config.json`,
+//! `generation_config.json`, `tokenizer.json` and `tokenizer_config.json`. The output is a
+//! pure function of the GGUF bytes and the dtype (sorted keys, fixed tensor order).
+
+use super::conventions::Permutation;
+use super::file::GgufModel;
+use super::names::{gguf_to_hf, is_derived};
+use super::tensor::read_f32;
+use super::{config::hf_config, special_tokens, tokenizer::build_tokenizer};
+use crate::config::write_json;
+use flint_core::LoadError;
+use flint_gguf::{TensorInfo, can_dequantize};
+use half::slice::HalfFloatSliceExt;
+use half::{bf16, f16};
+use rayon::prelude::*;
+use safetensors::Dtype;
+use safetensors::tensor::View;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+/// The element type of the written `model.safetensors`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportDtype {
+    BF16,
+    F16,
+    F32,
+}
+
+impl ExportDtype {
+    fn safetensors(self) -> Dtype {
+        match self {
+            ExportDtype::BF16 => Dtype::BF16,
+            ExportDtype::F16 => Dtype::F16,
+            ExportDtype::F32 => Dtype::F32,
+        }
+    }
+
+    fn size(self) -> usize {
+        match self {
+            ExportDtype::F32 => 4,
+            _ => 2,
+        }
+    }
+
+    /// transformers' `torch_dtype` name.
+    fn torch_name(self) -> &'static str {
+        match self {
+            ExportDtype::BF16 => "bfloat16",
+            ExportDtype::F16 => "float16",
+            ExportDtype::F32 => "float32",
+        }
+    }
+}
+
+impl std::str::FromStr for ExportDtype {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "bf16" => Ok(Self::BF16),
+            "f16" => Ok(Self::F16),
+            "f32" => Ok(Self::F32),
+            other => Err(format!(
+                "unknown dtype `{other}` (expected bf16, f16 or f32)"
+            )),
+        }
+    }
+}
+
+/// What a conversion wrote.
+#[derive(Debug, Clone)]
+pub struct ConvertReport {
+    pub out_dir: PathBuf,
+    pub tensors: usize,
+    pub weight_bytes: usize,
+    /// GGUF tensors left out because the model recomputes them.
+    pub skipped: Vec<String>,
+}
+
+/// Converts the GGUF file `input` into a Hugging Face directory `out_dir` (created if
+/// needed; files of the same names are replaced).
+pub fn convert_gguf(
+    input: &Path,
+    out_dir: &Path,
+    dtype: ExportDtype,
+) -> Result<ConvertReport, LoadError> {
+    let model = GgufModel::open(input)?;
+    // Everything that can fail on metadata fails before anything is written.
+    let mut config = hf_config(&model)?;
+    config["torch_dtype"] = dtype.torch_name().into();
+    let tokenizer = build_tokenizer(&model)?;
+    let tokenizer_config = special_tokens::tokenizer_config(&model, &tokenizer)?;
+    let generation_config = special_tokens::generation_config(&model)?;
+    let (plan, skipped) = plan(&model)?;
+
+    std::fs::create_dir_all(out_dir).map_err(|e| LoadError::io(out_dir, e))?;
+    let weights = out_dir.join(crate::SINGLE_FILE);
+    let weight_bytes = write_weights(&model, &plan, dtype, &weights)?;
+    write_json(&out_dir.join("config.json"), &config)?;
+    write_json(&out_dir.join("generation_config.json"), &generation_config)?;
+    write_json(&out_dir.join("tokenizer_config.json"), &tokenizer_config)?;
+    let tokenizer_path = out_dir.join("tokenizer.json");
+    let text = tokenizer
+        .to_string(true)
+        .map_err(|e| LoadError::Tokenizer {
+            path: tokenizer_path.clone(),
+            message: e.to_string(),
+        })?;
+    std::fs::write(&tokenizer_path, text + "\n").map_err(|e| LoadError::io(&tokenizer_path, e))?;
+    Ok(ConvertReport {
+        out_dir: out_dir.to_path_buf(),
+        tensors: plan.len(),
+        weight_bytes,
+        skipped,
+    })
+}
+
+/// One tensor to write.
+struct Planned<'a> {
+    hf: String,
+    info: &'a TensorInfo,
+    shape: Vec<usize>,
+    permuted_heads: Option<usize>,
+}
+
+/// Every GGUF tensor with its Hugging Face name; unknown names and undecodable types are
+/// errors, derived tensors are skipped.
+fn plan(model: &GgufModel) -> Result<(Vec<Planned<'_>>, Vec<String>), LoadError> {
+    let heads = if model.architecture()?.qk_permuted {
+        Some(model.head_counts()?)
+    } else {
+        None
+    };
+    let mut planned = Vec::new();
+    let mut skipped = Vec::new();
+    for info in model.file().tensors() {
+        let Some((hf, permutation)) = gguf_to_hf(info.name()) else {
+            if is_derived(info.name()) {
+                skipped.push(info.name().to_string());
+                continue;
+            }
+            return Err(LoadError::Tensor {
+                path: model.path().to_path_buf(),
+                tensor: info.name().to_string(),
+                message: "no Hugging Face name for this tensor in flint's GGUF conventions".into(),
+            });
+        };
+        if !can_dequantize(info.ggml_type()) {
+            return Err(LoadError::DtypeMismatch {
+                path: model.path().to_path_buf(),
+                tensor: info.name().to_string(),
+                found: info.ggml_type().to_string(),
+                supported: "the types flint-gguf dequantizes".into(),
+            });
+        }
+        let permuted_heads = match (heads, permutation) {
+            (Some((q, _)), Permutation::QueryHeads) => Some(q),
+            (Some((_, kv)), Permutation::KeyValueHeads) => Some(kv),
+            _ => None,
+        };
+        planned.push(Planned {
+            hf,
+            info,
+            shape: info.shape_row_major().iter().map(|&d| d as usize).collect(),
+            permuted_heads,
+        });
+    }
+    Ok((planned, skipped))
+}
+
+/// A tensor whose bytes are computed when the writer asks for them.
+struct LazyTensor<'a> {
+    model: &'a GgufModel,
+    tensor: &'a Planned<'a>,
+    dtype: ExportDtype,
+    /// The first failure; the writer cannot be told, so it gets zeros and the file is
+    /// deleted afterwards.
+    error: &'a RefCell<Option<LoadError>>,
+}
+
+impl View for LazyTensor<'_> {
+    fn dtype(&self) -> Dtype {
+        self.dtype.safetensors()
+    }
+
+    fn shape(&self) -> &[usize] {
+        &self.tensor.shape
+    }
+
+    fn data_len(&self) -> usize {
+        self.tensor.info.n_elements() as usize * self.dtype.size()
+    }
+
+    fn data(&self) -> Cow<'_, [u8]> {
+        let t = self.tensor;
+        match read_f32(self.model, t.info, t.permuted_heads) {
+            Ok(values) => {
+                self.model.file().release_tensor_pages(t.info);
+                Cow::Owned(encode(&values, self.dtype))
+            }
+            Err(e) => {
+                self.error.borrow_mut().get_or_insert(e);
+                Cow::Owned(vec![0; self.data_len()])
+            }
+        }
+    }
+}
+
+/// Little-endian bytes of `values` in `dtype` (bf16/f16: round to nearest even).
+fn encode(values: &[f32], dtype: ExportDtype) -> Vec<u8> {
+    const CHUNK: usize = 1 << 16;
+    let size = dtype.size();
+    let mut out = vec![0u8; values.len() * size];
+    out.par_chunks_mut(CHUNK * size)
+        .zip(values.par_chunks(CHUNK))
+        .for_each(|(dst, src)| match dtype {
+            ExportDtype::F32 => {
+                for (d, v) in dst.chunks_exact_mut(4).zip(src) {
+                    d.copy_from_slice(&v.to_le_bytes());
+                }
+            }
+            ExportDtype::BF16 => {
+                let mut half = vec![bf16::ZERO; src.len()];
+                half.convert_from_f32_slice(src);
+                for (d, h) in dst.chunks_exact_mut(2).zip(&half) {
+                    d.copy_from_slice(&h.to_le_bytes());
+                }
+            }
+            ExportDtype::F16 => {
+                let mut half = vec![f16::ZERO; src.len()];
+                half.convert_from_f32_slice(src);
+                for (d, h) in dst.chunks_exact_mut(2).zip(&half) {
+                    d.copy_from_slice(&h.to_le_bytes());
+                }
+            }
+        });
+    out
+}
+
+/// Streams every tensor into `path` (through a temporary file renamed at the end).
+fn write_weights(
+    model: &GgufModel,
+    plan: &[Planned<'_>],
+    dtype: ExportDtype,
+    path: &Path,
+) -> Result<usize, LoadError> {
+    let partial = path.with_extension("safetensors.partial");
+    let error = RefCell::new(None);
+    let views = plan.iter().map(|tensor| {
+        let view = LazyTensor {
+            model,
+            tensor,
+            dtype,
+            error: &error,
+        };
+        (tensor.hf.clone(), view)
+    });
+    let metadata = [("format".to_string(), "pt".to_string())].into();
+    let written = safetensors::serialize_to_file(views, Some(metadata), &partial);
+    let failed = error.into_inner();
+    if written.is_err() || failed.is_some() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    if let Some(err) = failed {
+        return Err(err);
+    }
+    written.map_err(|e| LoadError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    std::fs::rename(&partial, path).map_err(|e| LoadError::io(path, e))?;
+    Ok(plan
+        .iter()
+        .map(|t| t.info.n_elements() as usize * dtype.size())
+        .sum())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bf16_rounds_to_nearest_even() {
+        // 1 + 2^-8 is halfway between two bf16 values: ties go to the even mantissa (1.0);
+        // 1 + 3·2^-8 goes up to 1 + 2^-6... i.e. the even neighbour above.
+        let values = [
+            1.0 + 2f32.powi(-8),
+            1.0 + 3.0 * 2f32.powi(-8),
+            -0.0,
+            65504.0,
+        ];
+        let bytes = encode(&values, ExportDtype::BF16);
+        let got: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .collect();
+        let rne = |x: f32| {
+            let bits = x.to_bits() as u64;
+            ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) as u16
+        };
+        let expect: Vec<u16> = values.iter().map(|&v| rne(v)).collect();
+        assert_eq!(got, expect);
+        assert_eq!(got[0], 0x3F80);
+    }
+}
