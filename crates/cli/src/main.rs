@@ -4,6 +4,7 @@ mod commands;
 mod generation;
 mod options;
 mod ready_model;
+mod run_args;
 mod stop;
 
 // Architecture plugins, one `extern crate` per `flint-model-*` dependency (see build.rs).

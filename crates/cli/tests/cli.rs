@@ -4,6 +4,19 @@
 use flint_tests::{smollm2, smollm2_gguf, tiny};
 use std::process::{Command, Output};
 
+/// `flint chat` on `model` with every stdio piped.
+fn spawn_chat(model: &std::path::Path, max_new_tokens: &str) -> std::process::Child {
+    use std::process::Stdio;
+    Command::new(env!("CARGO_BIN_EXE_flint"))
+        .args(["chat", "--model", model.to_str().unwrap()])
+        .args(["--max-new-tokens", max_new_tokens])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("flint runs")
+}
+
 fn flint(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_flint"))
         .args(args)
@@ -276,21 +289,8 @@ fn stop_string_ends_generation_and_is_not_returned() {
 #[test]
 fn chat_keeps_the_conversation_and_reuses_the_cache_from_a_pipe() {
     use std::io::Write;
-    use std::process::Stdio;
     let model = smollm2().join("hf-bf16");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_flint"))
-        .args([
-            "chat",
-            "--model",
-            model.to_str().unwrap(),
-            "--max-new-tokens",
-            "30",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_chat(&model, "30");
     child
         .stdin
         .take()
@@ -369,21 +369,8 @@ fn streamed_text_is_whole_characters_and_equals_the_json_text() {
 #[test]
 fn ctrl_c_in_chat_stops_the_answer_not_the_session() {
     use std::io::{Read, Write};
-    use std::process::Stdio;
     let model = smollm2().join("hf-bf16");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_flint"))
-        .args([
-            "chat",
-            "--model",
-            model.to_str().unwrap(),
-            "--max-new-tokens",
-            "2000",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_chat(&model, "2000");
     let mut stdin = child.stdin.take().unwrap();
     stdin
         .write_all(b"Write a very long story about a dragon and a knight.\n")

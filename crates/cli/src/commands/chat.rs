@@ -3,64 +3,34 @@
 //! and from a pipe alike.
 
 use crate::generation::{FinishReason, Request, generate};
-use crate::options::{DEFAULT_MAX_NEW_TOKENS, SamplingArgs};
-use crate::ready_model::ReadyModel;
+use crate::run_args::RunArgs;
 use clap::Args;
-use flint_core::Backend;
 use flint_loader::ChatMessage;
-use flint_sampling::Sampler;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Args)]
 pub struct ChatArgs {
-    /// Model directory (config.json, safetensors, tokenizer.json with a chat template), or a
-    /// GGUF file.
-    #[arg(long)]
-    model: PathBuf,
-    /// System message leading the conversation.
-    #[arg(long)]
-    system: Option<String>,
-    /// Most tokens per answer.
-    #[arg(long)]
-    max_new_tokens: Option<usize>,
-    /// Stop an answer when this text appears. Repeatable.
-    #[arg(long = "stop")]
-    stop: Vec<String>,
     #[command(flatten)]
-    sampling: SamplingArgs,
-    #[arg(long, default_value = "flex")]
-    backend: Backend,
+    run: RunArgs,
 }
 
 const HELP: &str = "/reset starts over, /exit (or end of input) quits, Ctrl-C stops an answer";
 
 pub fn run(args: ChatArgs) -> anyhow::Result<()> {
-    let mut ready = ReadyModel::open(&args.model, args.backend)?;
+    let args = args.run;
+    let mut ready = args.open()?;
     ready.chat_ids(&[])?; // fail now, not at the first turn, if there is no template
-    let sampling = args.sampling.resolve(&ready.defaults);
-    let mut sampler =
-        Sampler::new(sampling, args.sampling.seed).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let max_new_tokens = args
-        .max_new_tokens
-        .or(ready.defaults.max_new_tokens)
-        .unwrap_or(DEFAULT_MAX_NEW_TOKENS);
+    let (_, mut sampler) = args.sampler(&ready)?;
+    let max_new_tokens = args.max_new_tokens(&ready);
 
     // Ctrl-C interrupts the answer being generated, not the session.
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
 
-    let system: Vec<ChatMessage> = args
-        .system
-        .iter()
-        .map(|s| ChatMessage {
-            role: "system".into(),
-            content: s.clone(),
-        })
-        .collect();
+    let system: Vec<ChatMessage> = args.system_message().into_iter().collect();
     let mut messages = system.clone();
     let interactive = std::io::stdin().is_terminal();
     if interactive {

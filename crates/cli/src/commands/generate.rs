@@ -1,11 +1,9 @@
 use crate::generation::{FinishReason, Request, generate};
-use crate::options::{DEFAULT_MAX_NEW_TOKENS, SamplingArgs};
-use crate::ready_model::ReadyModel;
+use crate::run_args::RunArgs;
 use anyhow::Context;
 use clap::Args;
-use flint_core::Backend;
 use flint_loader::ChatMessage;
-use flint_sampling::{Sampler, SamplingConfig};
+use flint_sampling::SamplingConfig;
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -13,10 +11,8 @@ use std::sync::atomic::AtomicBool;
 
 #[derive(Args)]
 pub struct GenerateArgs {
-    /// Model directory (config.json, safetensors, tokenizer.json), its safetensors file, or a
-    /// GGUF file.
-    #[arg(long)]
-    model: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
     /// Prompt text, used as is (no chat template) unless --system is given.
     #[arg(
         long,
@@ -28,31 +24,14 @@ pub struct GenerateArgs {
     /// chat template.
     #[arg(long)]
     messages: Option<PathBuf>,
-    /// A system message: turns --prompt into a chat, or leads --messages that have none.
-    #[arg(long)]
-    system: Option<String>,
-    /// Most tokens to generate (default: generation_config.json's max_new_tokens, else 256).
-    #[arg(long)]
-    max_new_tokens: Option<usize>,
-    /// Stop when this text appears; it and what follows are not returned. Repeatable.
-    #[arg(long = "stop")]
-    stop: Vec<String>,
-    #[command(flatten)]
-    sampling: SamplingArgs,
-    /// CPU backend: flex (default, faster) or ndarray.
-    #[arg(long, default_value = "flex")]
-    backend: Backend,
     /// Print one JSON object instead of streaming text.
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
-    let mut ready = ReadyModel::open(&args.model, args.backend)?;
-    let system = args.system.as_ref().map(|s| ChatMessage {
-        role: "system".into(),
-        content: s.clone(),
-    });
+    let mut ready = args.run.open()?;
+    let system = args.run.system_message();
     let context = match (&args.prompt, &args.messages) {
         (Some(prompt), _) if system.is_none() => ready.tokenizer.encode(prompt, true)?,
         (Some(prompt), _) => {
@@ -82,17 +61,12 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         (None, None) => anyhow::bail!("give --prompt or --messages"),
     };
 
-    let sampling = args.sampling.resolve(&ready.defaults);
-    let mut sampler =
-        Sampler::new(sampling.clone(), args.sampling.seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (sampling, mut sampler) = args.run.sampler(&ready)?;
     let request = Request {
         context: &context,
-        max_new_tokens: args
-            .max_new_tokens
-            .or(ready.defaults.max_new_tokens)
-            .unwrap_or(DEFAULT_MAX_NEW_TOKENS),
+        max_new_tokens: args.run.max_new_tokens(&ready),
         eos_ids: &ready.eos_ids,
-        stop_strings: &args.stop,
+        stop_strings: &args.run.stop,
     };
     let stdout = std::io::stdout();
     let never = AtomicBool::new(false);
@@ -118,7 +92,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
             text: &generated.text,
             finish_reason: generated.finish_reason,
             sampling: &sampling,
-            seed: args.sampling.seed,
+            seed: args.run.sampling.seed,
             timings: JsonTimings {
                 load_ms: ready.load_ms,
                 prefill_tokens_per_s: generated.prefill_tokens_per_s(),
@@ -135,7 +109,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         }
         eprintln!(
             "[flint] {} backend, load {:.0} ms, prompt {} tokens at {:.1} tok/s, {} generated at {:.1} tok/s, finish: {:?}",
-            args.backend,
+            args.run.backend,
             ready.load_ms,
             context.len(),
             generated.prefill_tokens_per_s(),

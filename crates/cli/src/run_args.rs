@@ -1,0 +1,59 @@
+//! The options every generating command (`generate`, `chat`) shares, and what they resolve to.
+
+use crate::options::{DEFAULT_MAX_NEW_TOKENS, SamplingArgs};
+use crate::ready_model::ReadyModel;
+use clap::Args;
+use flint_core::Backend;
+use flint_loader::ChatMessage;
+use flint_sampling::{Sampler, SamplingConfig};
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Model directory (config.json, safetensors, tokenizer.json), its safetensors file, or a
+    /// GGUF file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// A system message leading the chat (`generate`: turns --prompt into a chat, or leads
+    /// --messages that have none).
+    #[arg(long)]
+    pub system: Option<String>,
+    /// Most tokens to generate (default: generation_config.json's max_new_tokens, else 256).
+    #[arg(long)]
+    pub max_new_tokens: Option<usize>,
+    /// Stop when this text appears; it and what follows are not returned. Repeatable.
+    #[arg(long = "stop")]
+    pub stop: Vec<String>,
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
+    /// CPU backend: flex (default, faster) or ndarray.
+    #[arg(long, default_value = "flex")]
+    pub backend: Backend,
+}
+
+impl RunArgs {
+    pub fn open(&self) -> anyhow::Result<ReadyModel> {
+        ReadyModel::open(&self.model, self.backend)
+    }
+
+    /// The sampling settings in force (flags over the model's over defaults) and a sampler.
+    pub fn sampler(&self, ready: &ReadyModel) -> anyhow::Result<(SamplingConfig, Sampler)> {
+        let config = self.sampling.resolve(&ready.defaults);
+        let sampler =
+            Sampler::new(config.clone(), self.sampling.seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok((config, sampler))
+    }
+
+    pub fn max_new_tokens(&self, ready: &ReadyModel) -> usize {
+        self.max_new_tokens
+            .or(ready.defaults.max_new_tokens)
+            .unwrap_or(DEFAULT_MAX_NEW_TOKENS)
+    }
+
+    pub fn system_message(&self) -> Option<ChatMessage> {
+        self.system.as_ref().map(|s| ChatMessage {
+            role: "system".into(),
+            content: s.clone(),
+        })
+    }
+}
