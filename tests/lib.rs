@@ -22,6 +22,12 @@ pub fn cache_dir() -> PathBuf {
 
 /// The converted SmolLM2 directories and `expected.json`, built once per cache by the
 /// Python fixture script and the numpy reference (both run only when their output is absent).
+/// The numpy reference's outputs on the fixture's bf16 weights (`hf-bf16`, and the same
+/// values in `hf-bf16-sharded` and `hf-f32`).
+pub const EXPECTED: &str = "expected.json";
+/// The numpy reference's outputs on the GGUF's dequantized weights unrounded (`hf-f32-exact`).
+pub const EXPECTED_EXACT: &str = "expected-exact.json";
+
 pub fn smollm2() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -39,22 +45,25 @@ pub fn smollm2() -> &'static Path {
         if !dir
             .join("hf-bf16-sharded/model.safetensors.index.json")
             .is_file()
-            || !dir.join("hf-f32/model.safetensors").is_file()
+            || !dir.join("hf-f32-exact/model.safetensors").is_file()
         {
             run(&["tests/fixtures/smollm2.py"]);
         }
-        let expected = dir.join("expected.json");
-        if !expected.is_file() {
-            let model = dir.join("hf-bf16");
-            run(&[
-                "tests/reference/llama_numpy.py",
-                "--model",
-                model.to_str().unwrap(),
-                "--prompts",
-                "tests/fixtures/prompts.json",
-                "--out",
-                expected.to_str().unwrap(),
-            ]);
+        // The reference on the bf16 weights, and on the unrounded dequantized ones.
+        for (weights, out) in [("hf-bf16", EXPECTED), ("hf-f32-exact", EXPECTED_EXACT)] {
+            let expected = dir.join(out);
+            if !expected.is_file() {
+                let model = dir.join(weights);
+                run(&[
+                    "tests/reference/llama_numpy.py",
+                    "--model",
+                    model.to_str().unwrap(),
+                    "--prompts",
+                    "tests/fixtures/prompts.json",
+                    "--out",
+                    expected.to_str().unwrap(),
+                ]);
+            }
         }
         dir
     })
@@ -86,12 +95,13 @@ pub struct ReferenceCase {
     pub max_new_tokens: usize,
 }
 
-pub fn reference_cases() -> Vec<ReferenceCase> {
+/// The cases of `expected_file` ([`EXPECTED`] or [`EXPECTED_EXACT`]).
+pub fn reference_cases(expected_file: &str) -> Vec<ReferenceCase> {
     #[derive(serde::Deserialize)]
     struct Expected {
         cases: Vec<ReferenceCase>,
     }
-    let path = smollm2().join("expected.json");
+    let path = smollm2().join(expected_file);
     let text = std::fs::read_to_string(&path).unwrap();
     let mut expected: Expected = serde_json::from_str(&text).unwrap();
     let prompts: Vec<serde_json::Value> = serde_json::from_str(

@@ -1,9 +1,9 @@
 //! GGUF files through the same load path as safetensors.
 //!
-//! - The real SmolLM2 Q4_1 GGUF, loaded directly, against the numpy reference: same prompt
-//!   ids, logits within [`GGUF_LOGIT_TOLERANCE`], greedy tokens equal up to near-ties (see
-//!   there for why the bf16-rounded reference cannot be matched exactly); bit-identical
-//!   logits to its own f32 conversion; its converted tokenizer against the reference ids.
+//! - The real SmolLM2 Q4_1 GGUF, loaded directly, against the numpy reference run on the
+//!   same dequantized weights (`hf-f32-exact`): same prompt ids, same greedy tokens, logits
+//!   within 1e-3; bit-identical logits to its own f32 conversion; its converted tokenizer
+//!   against the reference ids.
 //! - Tiny GGUFs written by the test: the loader undoes llama.cpp's Q/K permutation (same
 //!   logits as the safetensors checkpoint holding the same values); a SentencePiece
 //!   vocabulary; bad files give errors naming the file and the key or tensor.
@@ -17,45 +17,19 @@ use flint_tests::smollm2_gguf;
 use flint_tests::tiny::{self, Meta};
 use std::path::Path;
 
-/// The numpy reference (`expected.json`) ran on the fixture's weights, which are the GGUF's
-/// dequantized values rounded to bf16; the GGUF path keeps the exact f32 dequantized values
-/// (bit-identical to `flint convert --dtype f32` loaded as safetensors, tested below). Each
-/// weight moves by up to 2^-9 of itself between the two, which over 30 layers moves the
-/// last-prompt-position logits by up to 0.177 (measured, both backends, largest over the 12
-/// cases; the logits themselves range from -24 to 34). The tolerance leaves room above that;
-/// the Q/K un-permutation itself is checked exactly on a tiny model below.
-const GGUF_LOGIT_TOLERANCE: f32 = 0.25;
-
-/// The same perturbation can flip a near-tie in greedy decoding: teacher-forced on the
-/// reference's tokens, 2 of 156 steps pick another token, by a gap of 0.0098 (measured).
-/// A reference token may lose to this model's argmax by at most the logit tolerance.
-const TIE_MARGIN: f32 = GGUF_LOGIT_TOLERANCE;
-
+/// The strict proof: the numpy reference run on the GGUF's dequantized weights *unrounded*
+/// (`hf-f32-exact`, dequantized by the PyPI `gguf` package, un-permuted by the fixture
+/// script): the direct GGUF path must give its greedy tokens exactly and its logits within
+/// 1e-3, as the safetensors directories do against theirs.
 #[test]
-fn smollm2_gguf_matches_the_reference_flex() {
-    let a = check_model(
-        &smollm2_gguf(),
-        Backend::Flex,
-        GGUF_LOGIT_TOLERANCE,
-        Some(TIE_MARGIN),
-    );
-    assert!(a.near_ties <= 4, "{a:?}");
-}
-
-#[test]
-fn smollm2_gguf_matches_the_reference_ndarray() {
-    let a = check_model(
-        &smollm2_gguf(),
-        Backend::NdArray,
-        GGUF_LOGIT_TOLERANCE,
-        Some(TIE_MARGIN),
-    );
-    assert!(a.near_ties <= 4, "{a:?}");
+fn smollm2_gguf_matches_the_exact_reference() {
+    for backend in Backend::ALL {
+        check_model(&smollm2_gguf(), flint_tests::EXPECTED_EXACT, backend, 1e-3);
+    }
 }
 
 /// The direct GGUF path and its f32 conversion hold the very same weights: loading either
-/// gives bit-identical logits, so every difference to the reference above comes from the
-/// reference's bf16 rounding.
+/// gives bit-identical logits.
 #[test]
 fn smollm2_gguf_equals_its_f32_conversion_bit_for_bit() {
     let tmp = tempfile::tempdir().unwrap();
@@ -83,7 +57,7 @@ fn converted_tokenizer_encodes_the_reference_prompts() {
     convert_gguf(&smollm2_gguf(), &dir, ExportDtype::BF16).unwrap();
     let tokenizer = TextTokenizer::from_dir(&dir).unwrap();
     let template = ChatTemplate::from_dir(&dir).unwrap().unwrap();
-    for case in flint_tests::reference_cases() {
+    for case in flint_tests::reference_cases(flint_tests::EXPECTED) {
         let ids = match (&case.prompt, &case.messages) {
             (Some(prompt), _) => tokenizer.encode(prompt, true).unwrap(),
             (None, Some(messages)) => {
