@@ -16,6 +16,8 @@ use crate::tensor_info::TensorInfo;
 enum Storage {
     Mmap(Mmap),
     Owned(Vec<u8>),
+    /// Bytes someone else mapped (the loader, which also decides when to release pages).
+    Shared(Box<dyn AsRef<[u8]> + Send + Sync>),
 }
 
 impl Storage {
@@ -23,6 +25,7 @@ impl Storage {
         match self {
             Storage::Mmap(m) => m,
             Storage::Owned(v) => v,
+            Storage::Shared(b) => b.as_ref().as_ref(),
         }
     }
 }
@@ -76,6 +79,15 @@ impl GgufFile {
             storage: Storage::Owned(bytes.to_vec()),
             layout,
         })
+    }
+
+    /// Parses bytes the caller already holds, typically its own memory map, without copying
+    /// them; `origin` names them in errors.
+    pub fn from_shared(
+        origin: impl Into<String>,
+        bytes: impl AsRef<[u8]> + Send + Sync + 'static,
+    ) -> Result<Self, GgufError> {
+        Self::from_storage(origin.into(), Storage::Shared(Box::new(bytes)))
     }
 
     fn from_storage(origin: String, storage: Storage) -> Result<Self, GgufError> {
@@ -143,38 +155,6 @@ impl GgufFile {
     /// not fit gives an empty slice, which dequantizing then rejects.)
     pub fn tensor_bytes(&self, info: &TensorInfo) -> &[u8] {
         self.as_bytes().get(info.data_range()).unwrap_or_default()
-    }
-
-    /// Tells the kernel the mapped pages holding `info`'s data are no longer needed, so they
-    /// leave the process's resident memory once the caller has copied (dequantized) them;
-    /// touching them again reads them back from the file. Only whole pages inside the
-    /// tensor's range are released, so neighbouring tensors are never affected. Does
-    /// nothing for a file parsed from memory, or off Unix.
-    pub fn release_tensor_pages(&self, info: &TensorInfo) {
-        #[cfg(unix)]
-        if let Storage::Mmap(map) = &self.storage {
-            let range = info.data_range();
-            if range.end > map.len() {
-                return;
-            }
-            let page = page_size();
-            let start = range.start.div_ceil(page) * page;
-            let end = (range.end / page) * page;
-            if end > start {
-                // SAFETY: the map is read-only and file-backed (private): after DONTNEED a
-                // later read faults the same bytes back in from the file, so no slice of
-                // the map ever observes a change.
-                let _ = unsafe {
-                    map.unchecked_advise_range(
-                        memmap2::UncheckedAdvice::DontNeed,
-                        start,
-                        end - start,
-                    )
-                };
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = info;
     }
 
     /// A tensor's values as f32, in ggml element order (`ne0` fastest), decoded in parallel.
@@ -294,11 +274,4 @@ impl GgufFile {
             _ => None,
         })
     }
-}
-
-#[cfg(unix)]
-fn page_size() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if size > 0 { size as usize } else { 4096 }
 }

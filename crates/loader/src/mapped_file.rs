@@ -22,6 +22,13 @@ impl AsRef<[u8]> for SharedMap {
     }
 }
 
+/// The whole file, for parsers that take a byte owner (`flint_gguf::GgufFile::from_shared`).
+impl AsRef<[u8]> for MappedFile {
+    fn as_ref(&self) -> &[u8] {
+        self.bytes()
+    }
+}
+
 impl MappedFile {
     pub fn open(path: &Path) -> Result<Self, LoadError> {
         let file = File::open(path).map_err(|e| LoadError::io(path, e))?;

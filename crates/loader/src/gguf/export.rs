@@ -200,7 +200,7 @@ impl View for LazyTensor<'_> {
         let t = self.tensor;
         match read_f32(self.model, t.info, t.permuted_heads) {
             Ok(values) => {
-                self.model.file().release_tensor_pages(t.info);
+                self.model.release_tensor_pages(t.info);
                 Cow::Owned(encode(&values, self.dtype))
             }
             Err(e) => {

@@ -3,12 +3,15 @@
 
 use super::conventions::{self, ARCHITECTURES, GgufArchitecture};
 use super::error::load_error;
+use crate::mapped_file::MappedFile;
 use flint_core::LoadError;
-use flint_gguf::{GgufError, GgufFile};
+use flint_gguf::{GgufError, GgufFile, TensorInfo};
 use std::path::{Path, PathBuf};
 
 pub struct GgufModel {
     file: GgufFile,
+    /// The same map the `GgufFile` parses, kept to release pages behind dequantization.
+    mapped: MappedFile,
     path: PathBuf,
 }
 
@@ -16,11 +19,19 @@ impl GgufModel {
     /// Maps `path` and validates its header, metadata and tensor infos (no tensor data is
     /// read).
     pub fn open(path: &Path) -> Result<Self, LoadError> {
-        let file = GgufFile::open(path).map_err(|e| load_error(path, e))?;
+        let mapped = MappedFile::open(path)?;
+        let file = GgufFile::from_shared(path.display().to_string(), mapped.clone())
+            .map_err(|e| load_error(path, e))?;
         Ok(Self {
             file,
+            mapped,
             path: path.to_path_buf(),
         })
+    }
+
+    /// Drops `info`'s mapped pages from resident memory once its data has been copied.
+    pub fn release_tensor_pages(&self, info: &TensorInfo) {
+        self.mapped.release(info.data_range());
     }
 
     pub fn path(&self) -> &Path {

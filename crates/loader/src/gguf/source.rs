@@ -74,7 +74,7 @@ impl TensorSource for GgufSource<'_> {
             _ => None,
         };
         let values = read_f32(self.model, info, heads)?;
-        self.model.file().release_tensor_pages(info);
+        self.model.release_tensor_pages(info);
         self.taken.insert(gguf);
         self.stats.copied += 1;
         self.stats.copied_bytes += values.len() * 4;
