@@ -24,28 +24,34 @@ fn flint(args: &[&str]) -> Output {
         .expect("flint runs")
 }
 
+/// The sanity check, on the safetensors directory and on the GGUF file alike.
 #[test]
 fn generate_continues_the_capital_of_france_with_paris() {
-    let model = smollm2().join("hf-bf16");
-    let out = flint(&[
-        "generate",
-        "--model",
-        model.to_str().unwrap(),
-        "--prompt",
-        "The capital of France is",
-        "--max-new-tokens",
-        "3",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(stdout.starts_with(" Paris."), "stdout: {stdout:?}");
-    // Only the text: the statistics line is on stderr.
-    assert!(!stdout.contains("tok/s"));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("tok/s"));
+    for model in [smollm2().join("hf-bf16"), smollm2_gguf()] {
+        let out = flint(&[
+            "generate",
+            "--model",
+            model.to_str().unwrap(),
+            "--prompt",
+            "The capital of France is",
+            "--max-new-tokens",
+            "3",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            stdout.starts_with(" Paris."),
+            "{}: {stdout:?}",
+            model.display()
+        );
+        // Only the text: the statistics line is on stderr.
+        assert!(!stdout.contains("tok/s"));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("tok/s"));
+    }
 }
 
 #[test]
@@ -397,27 +403,6 @@ fn ctrl_c_in_chat_stops_the_answer_not_the_session() {
         rest.lines().last().unwrap_or("").contains("Paris"),
         "{rest}"
     );
-}
-
-#[test]
-fn generate_accepts_a_gguf_file_as_the_model() {
-    let model = smollm2_gguf();
-    let out = flint(&[
-        "generate",
-        "--model",
-        model.to_str().unwrap(),
-        "--prompt",
-        "The capital of France is",
-        "--max-new-tokens",
-        "3",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(stdout.starts_with(" Paris."), "stdout: {stdout:?}");
 }
 
 /// `flint convert` of the GGUF gives, tensor for tensor, the bytes of the fixture's bf16
