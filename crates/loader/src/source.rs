@@ -2,13 +2,12 @@
 //! over the mapped bytes (zero-copy) or one converted copy, releasing the mapped pages behind.
 
 use crate::checkpoint::Checkpoint;
-use crate::convert::{StoredFloat, to_f32_vec};
+use crate::convert::{FloatDtype, to_f32_vec};
 use crate::weights::WeightSource;
 use burn::tensor::{DType, Device, TensorData};
 use flint_core::burn;
 use flint_core::burn::tensor::{AllocationProperty, Bytes};
 use flint_core::{Backend, LoadError, TensorSource};
-use safetensors::Dtype;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -86,25 +85,20 @@ impl TensorSource for CheckpointSource<'_> {
                 found: entry.shape.clone(),
             });
         }
-        let stored = match entry.dtype {
-            Dtype::F32 => StoredFloat::F32,
-            Dtype::F16 => StoredFloat::F16,
-            Dtype::BF16 => StoredFloat::BF16,
-            other => {
-                return Err(LoadError::DtypeMismatch {
-                    path: file.path().to_path_buf(),
-                    tensor: name.to_string(),
-                    found: format!("{other:?}"),
-                    supported: "F32, F16, BF16".into(),
-                });
-            }
+        let Some(stored) = FloatDtype::from_safetensors(entry.dtype) else {
+            return Err(LoadError::DtypeMismatch {
+                path: file.path().to_path_buf(),
+                tensor: name.to_string(),
+                found: format!("{:?}", entry.dtype),
+                supported: "F32, F16, BF16".into(),
+            });
         };
         self.taken.insert(name.to_string());
         let range = entry.range.clone();
         let bytes = &file.bytes()[range.clone()];
         let aligned = (bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<f32>());
 
-        if stored == StoredFloat::F32 && aligned && self.backend.keeps_mapped_bytes() {
+        if stored == FloatDtype::F32 && aligned && self.backend.keeps_mapped_bytes() {
             // Zero-copy: the parameter *is* the mapped file region.
             self.stats.zero_copy += 1;
             self.stats.zero_copy_bytes += range.len();

@@ -11,7 +11,7 @@
 use crate::reference::check_model;
 use flint_core::{Backend, LoadError};
 use flint_loader::{
-    ChatTemplate, ExportDtype, TextTokenizer, convert_gguf, eos_token_ids, load_model,
+    ChatTemplate, FloatDtype, TextTokenizer, convert_gguf, eos_token_ids, load_model,
 };
 use flint_tests::smollm2_gguf;
 use flint_tests::tiny::{self, Meta};
@@ -34,7 +34,7 @@ fn smollm2_gguf_matches_the_exact_reference() {
 fn smollm2_gguf_equals_its_f32_conversion_bit_for_bit() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("f32");
-    convert_gguf(&smollm2_gguf(), &dir, ExportDtype::F32).unwrap();
+    convert_gguf(&smollm2_gguf(), &dir, FloatDtype::F32).unwrap();
     let prompt = [504, 3575, 282, 4649, 314];
     for backend in Backend::ALL {
         let mut gguf = load_model(&smollm2_gguf(), backend).unwrap().model;
@@ -54,7 +54,7 @@ fn smollm2_gguf_equals_its_f32_conversion_bit_for_bit() {
 fn converted_tokenizer_encodes_the_reference_prompts() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("hf");
-    convert_gguf(&smollm2_gguf(), &dir, ExportDtype::BF16).unwrap();
+    convert_gguf(&smollm2_gguf(), &dir, FloatDtype::BF16).unwrap();
     let tokenizer = TextTokenizer::from_dir(&dir).unwrap();
     let template = ChatTemplate::from_dir(&dir).unwrap().unwrap();
     for case in flint_tests::reference_cases(flint_tests::EXPECTED) {

@@ -1,5 +1,5 @@
 use clap::Args;
-use flint_loader::{ExportDtype, convert_gguf};
+use flint_loader::{FloatDtype, convert_gguf};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -12,7 +12,7 @@ pub struct ConvertArgs {
     out_dir: PathBuf,
     /// Element type of model.safetensors: bf16, f16 (rounded to nearest even) or f32.
     #[arg(long, default_value = "bf16")]
-    dtype: ExportDtype,
+    dtype: FloatDtype,
 }
 
 pub fn run(args: ConvertArgs) -> anyhow::Result<()> {

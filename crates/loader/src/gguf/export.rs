@@ -13,64 +13,14 @@ use super::names::{gguf_to_hf, is_derived};
 use super::tensor::read_f32;
 use super::{config::hf_config, special_tokens, tokenizer::build_tokenizer};
 use crate::config::write_json;
+use crate::convert::{FloatDtype, from_f32};
 use flint_core::LoadError;
 use flint_gguf::{TensorInfo, can_dequantize};
-use half::slice::HalfFloatSliceExt;
-use half::{bf16, f16};
-use rayon::prelude::*;
 use safetensors::Dtype;
 use safetensors::tensor::View;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-
-/// The element type of the written `model.safetensors`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportDtype {
-    BF16,
-    F16,
-    F32,
-}
-
-impl ExportDtype {
-    fn safetensors(self) -> Dtype {
-        match self {
-            ExportDtype::BF16 => Dtype::BF16,
-            ExportDtype::F16 => Dtype::F16,
-            ExportDtype::F32 => Dtype::F32,
-        }
-    }
-
-    fn size(self) -> usize {
-        match self {
-            ExportDtype::F32 => 4,
-            _ => 2,
-        }
-    }
-
-    /// transformers' `torch_dtype` name.
-    fn torch_name(self) -> &'static str {
-        match self {
-            ExportDtype::BF16 => "bfloat16",
-            ExportDtype::F16 => "float16",
-            ExportDtype::F32 => "float32",
-        }
-    }
-}
-
-impl std::str::FromStr for ExportDtype {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "bf16" => Ok(Self::BF16),
-            "f16" => Ok(Self::F16),
-            "f32" => Ok(Self::F32),
-            other => Err(format!(
-                "unknown dtype `{other}` (expected bf16, f16 or f32)"
-            )),
-        }
-    }
-}
 
 /// What a conversion wrote.
 #[derive(Debug, Clone)]
@@ -87,7 +37,7 @@ pub struct ConvertReport {
 pub fn convert_gguf(
     input: &Path,
     out_dir: &Path,
-    dtype: ExportDtype,
+    dtype: FloatDtype,
 ) -> Result<ConvertReport, LoadError> {
     let model = GgufModel::open(input)?;
     // Everything that can fail on metadata fails before anything is written.
@@ -177,7 +127,7 @@ fn plan(model: &GgufModel) -> Result<(Vec<Planned<'_>>, Vec<String>), LoadError>
 struct LazyTensor<'a> {
     model: &'a GgufModel,
     tensor: &'a Planned<'a>,
-    dtype: ExportDtype,
+    dtype: FloatDtype,
     /// The first failure; the writer cannot be told, so it gets zeros and the file is
     /// deleted afterwards.
     error: &'a RefCell<Option<LoadError>>,
@@ -201,7 +151,7 @@ impl View for LazyTensor<'_> {
         match read_f32(self.model, t.info, t.permuted_heads) {
             Ok(values) => {
                 self.model.release_tensor_pages(t.info);
-                Cow::Owned(encode(&values, self.dtype))
+                Cow::Owned(from_f32(&values, self.dtype))
             }
             Err(e) => {
                 self.error.borrow_mut().get_or_insert(e);
@@ -211,42 +161,11 @@ impl View for LazyTensor<'_> {
     }
 }
 
-/// Little-endian bytes of `values` in `dtype` (bf16/f16: round to nearest even).
-fn encode(values: &[f32], dtype: ExportDtype) -> Vec<u8> {
-    const CHUNK: usize = 1 << 16;
-    let size = dtype.size();
-    let mut out = vec![0u8; values.len() * size];
-    out.par_chunks_mut(CHUNK * size)
-        .zip(values.par_chunks(CHUNK))
-        .for_each(|(dst, src)| match dtype {
-            ExportDtype::F32 => {
-                for (d, v) in dst.chunks_exact_mut(4).zip(src) {
-                    d.copy_from_slice(&v.to_le_bytes());
-                }
-            }
-            ExportDtype::BF16 => {
-                let mut half = vec![bf16::ZERO; src.len()];
-                half.convert_from_f32_slice(src);
-                for (d, h) in dst.chunks_exact_mut(2).zip(&half) {
-                    d.copy_from_slice(&h.to_le_bytes());
-                }
-            }
-            ExportDtype::F16 => {
-                let mut half = vec![f16::ZERO; src.len()];
-                half.convert_from_f32_slice(src);
-                for (d, h) in dst.chunks_exact_mut(2).zip(&half) {
-                    d.copy_from_slice(&h.to_le_bytes());
-                }
-            }
-        });
-    out
-}
-
 /// Streams every tensor into `path` (through a temporary file renamed at the end).
 fn write_weights(
     model: &GgufModel,
     plan: &[Planned<'_>],
-    dtype: ExportDtype,
+    dtype: FloatDtype,
     path: &Path,
 ) -> Result<usize, LoadError> {
     let partial = path.with_extension("safetensors.partial");
@@ -278,33 +197,4 @@ fn write_weights(
         .iter()
         .map(|t| t.info.n_elements() as usize * dtype.size())
         .sum())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bf16_rounds_to_nearest_even() {
-        // 1 + 2^-8 is halfway between two bf16 values: ties go to the even mantissa (1.0);
-        // 1 + 3·2^-8 goes up to 1 + 2^-6... i.e. the even neighbour above.
-        let values = [
-            1.0 + 2f32.powi(-8),
-            1.0 + 3.0 * 2f32.powi(-8),
-            -0.0,
-            65504.0,
-        ];
-        let bytes = encode(&values, ExportDtype::BF16);
-        let got: Vec<u16> = bytes
-            .chunks_exact(2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
-            .collect();
-        let rne = |x: f32| {
-            let bits = x.to_bits() as u64;
-            ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) as u16
-        };
-        let expect: Vec<u16> = values.iter().map(|&v| rne(v)).collect();
-        assert_eq!(got, expect);
-        assert_eq!(got[0], 0x3F80);
-    }
 }
