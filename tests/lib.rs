@@ -1,6 +1,8 @@
 //! Helpers shared by flint's workspace-level end-to-end tests: where the SmolLM2 fixture
 //! lives, how to build it when absent, and the reference outputs the numpy model wrote.
 
+pub mod gguf_writer;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -304,78 +306,42 @@ pub mod tiny {
     /// Writes a GGUF v3 file with F32 tensors, laid out as llama.cpp does (32-byte
     /// alignment, dims `ne0` first).
     pub fn write_gguf(path: &Path, metadata: &[(String, Meta)], tensors: &[GgufTensor]) {
-        fn string(out: &mut Vec<u8>, s: &str) {
-            out.extend((s.len() as u64).to_le_bytes());
-            out.extend(s.as_bytes());
+        use crate::gguf_writer::*;
+        fn le<T: Copy, const N: usize>(xs: &[T], to: fn(T) -> [u8; N]) -> Vec<u8> {
+            xs.iter().flat_map(|&x| to(x)).collect()
         }
-        let mut out = b"GGUF".to_vec();
-        out.extend(3u32.to_le_bytes());
-        out.extend((tensors.len() as u64).to_le_bytes());
-        out.extend((metadata.len() as u64).to_le_bytes());
+        let mut file = Builder::default();
         for (key, value) in metadata {
-            string(&mut out, key);
-            match value {
-                Meta::U32(v) => {
-                    out.extend(4u32.to_le_bytes());
-                    out.extend(v.to_le_bytes());
-                }
-                Meta::F32(v) => {
-                    out.extend(6u32.to_le_bytes());
-                    out.extend(v.to_le_bytes());
-                }
-                Meta::Bool(v) => {
-                    out.extend(7u32.to_le_bytes());
-                    out.push(*v as u8);
-                }
-                Meta::Str(v) => {
-                    out.extend(8u32.to_le_bytes());
-                    string(&mut out, v);
-                }
+            let (type_id, bytes) = match value {
+                Meta::U32(v) => (T_U32, v.to_le_bytes().to_vec()),
+                Meta::F32(v) => (T_F32, v.to_le_bytes().to_vec()),
+                Meta::Bool(v) => (T_BOOL, vec![*v as u8]),
+                Meta::Str(v) => (T_STRING, string(v.as_bytes())),
                 Meta::Strs(v) => {
-                    out.extend(9u32.to_le_bytes());
-                    out.extend(8u32.to_le_bytes());
-                    out.extend((v.len() as u64).to_le_bytes());
-                    for s in v {
-                        string(&mut out, s);
-                    }
+                    let items: Vec<u8> = v.iter().flat_map(|s| string(s.as_bytes())).collect();
+                    (T_ARRAY, array(T_STRING, v.len() as u64, &items))
                 }
-                Meta::I32s(v) => {
-                    out.extend(9u32.to_le_bytes());
-                    out.extend(5u32.to_le_bytes());
-                    out.extend((v.len() as u64).to_le_bytes());
-                    for x in v {
-                        out.extend(x.to_le_bytes());
-                    }
-                }
-                Meta::F32s(v) => {
-                    out.extend(9u32.to_le_bytes());
-                    out.extend(6u32.to_le_bytes());
-                    out.extend((v.len() as u64).to_le_bytes());
-                    for x in v {
-                        out.extend(x.to_le_bytes());
-                    }
-                }
-            }
+                Meta::I32s(v) => (
+                    T_ARRAY,
+                    array(T_I32, v.len() as u64, &le(v, i32::to_le_bytes)),
+                ),
+                Meta::F32s(v) => (
+                    T_ARRAY,
+                    array(T_F32, v.len() as u64, &le(v, f32::to_le_bytes)),
+                ),
+            };
+            file = file.kv(key, type_id, &bytes);
         }
-        let mut offset = 0u64;
         for (name, shape, values) in tensors {
-            string(&mut out, name);
-            out.extend((shape.len() as u32).to_le_bytes());
-            for d in shape.iter().rev() {
-                out.extend((*d as u64).to_le_bytes());
-            }
-            out.extend(0u32.to_le_bytes()); // F32
-            out.extend(offset.to_le_bytes());
-            offset = (offset + values.len() as u64 * 4).next_multiple_of(32);
+            let dims: Vec<u64> = shape.iter().rev().map(|&d| d as u64).collect();
+            file = file.tensor(TensorSpec::new(
+                name,
+                &dims,
+                0,
+                le(values, f32::to_le_bytes),
+            ));
         }
-        out.resize(out.len().next_multiple_of(32), 0);
-        for (_, _, values) in tensors {
-            for v in values {
-                out.extend(v.to_le_bytes());
-            }
-            out.resize(out.len().next_multiple_of(32), 0);
-        }
-        std::fs::write(path, out).unwrap();
+        std::fs::write(path, file.build()).unwrap();
     }
 
     /// The metadata llama.cpp writes for the tiny Llama of [`config`] (architecture

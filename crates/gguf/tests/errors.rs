@@ -1,13 +1,11 @@
 //! Malformed input: every check of the reader and the dequantizer, truncation at every
 //! offset, and random mutations. None of these may panic or allocate what the file claims.
 
-mod common;
-
-use common::*;
 use flint_gguf::{
     DequantError, ErrorKind, GgmlType, GgufError, GgufFile, MetadataArray, MetadataValue,
     dequantize, dequantize_to_vec,
 };
+use flint_tests::gguf_writer::*;
 
 fn parse_err(bytes: &[u8]) -> GgufError {
     match GgufFile::parse(bytes) {
@@ -546,4 +544,42 @@ fn random_mutations_never_panic() {
     }
     // Most mutations hit tensor data or values and still parse.
     assert!(parsed > 1000, "{parsed}");
+}
+
+/// A valid file using every metadata type (nested arrays included) and three tensors of
+/// different types; used for truncation and fuzzing.
+pub fn rich_file() -> Vec<u8> {
+    let q8: Vec<u8> = (0..2 * 34u32)
+        .map(|i| if i % 34 == 1 { 0x3c } else { i as u8 })
+        .collect();
+    let nested = {
+        let mut inner = array(T_U16, 2, &[1, 0, 2, 0]);
+        inner.extend(array(T_STRING, 1, &string(b"x")));
+        array(T_ARRAY, 2, &inner)
+    };
+    Builder::default()
+        .kv("general.architecture", T_STRING, &string(b"test"))
+        .kv("a.u8", T_U8, &[7])
+        .kv("a.i8", T_I8, &[0xff])
+        .kv("a.u16", T_U16, &300u16.to_le_bytes())
+        .kv("a.i16", T_I16, &(-300i16).to_le_bytes())
+        .kv("a.u32", T_U32, &70000u32.to_le_bytes())
+        .kv("a.i32", T_I32, &(-70000i32).to_le_bytes())
+        .kv("a.f32", T_F32, &1.5f32.to_le_bytes())
+        .kv("a.bool", T_BOOL, &[1])
+        .kv("a.u64", T_U64, &(1u64 << 40).to_le_bytes())
+        .kv("a.i64", T_I64, &(-(1i64 << 40)).to_le_bytes())
+        .kv("a.f64", T_F64, &2.25f64.to_le_bytes())
+        .kv(
+            "a.strings",
+            T_ARRAY,
+            &array(T_STRING, 2, &[string(b"ab"), string(b"c")].concat()),
+        )
+        .kv("a.f32s", T_ARRAY, &array(T_F32, 1, &0.5f32.to_le_bytes()))
+        .kv("a.empty", T_ARRAY, &array(T_I32, 0, &[]))
+        .kv("a.nested", T_ARRAY, &nested)
+        .tensor(TensorSpec::f32("norm", &[5]))
+        .tensor(TensorSpec::new("emb", &[32, 2], 8, q8))
+        .tensor(TensorSpec::f32("last", &[3, 2]))
+        .build()
 }
