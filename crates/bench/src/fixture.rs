@@ -13,9 +13,9 @@ pub struct FixtureArgs {
     pub prompts: PathBuf,
 }
 
+/// The fixture directory the tests use (`$FLINT_CACHE`, else `~/.cache/flint`).
 fn default_root() -> PathBuf {
-    let home = std::env::var_os("HOME").unwrap_or_default();
-    Path::new(&home).join(".cache/flint/smollm2")
+    flint_tests::cache_dir().join("smollm2")
 }
 
 impl FixtureArgs {
