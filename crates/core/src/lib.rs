@@ -3,14 +3,18 @@
 //!
 //! - [`nn`]: small inference-only layers (Linear, RmsNorm, Embedding) whose parameters are
 //!   created lazily, so building a model allocates no weight ("meta device" build).
+//! - [`attention`]: the KV cache and attention masks (causal, sliding window).
 //! - [`rope`]: rotary position tables, the non-persistent buffers no checkpoint holds.
 //! - [`assign`]: walks a module's parameters by name and fills each from a [`TensorSource`].
 //! - [`architecture`]: the plugin registry architecture crates add themselves to.
 //! - [`model`]: the [`CausalLm`] trait generation runs against.
+//! - [`config`]: `config.json` parsing with errors that name the key.
 
 pub mod architecture;
 pub mod assign;
+pub mod attention;
 pub mod backend;
+pub mod config;
 pub mod error;
 pub mod model;
 pub mod nn;

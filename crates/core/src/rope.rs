@@ -5,7 +5,9 @@
 //! (doubling) instead of being built for `max_position_embeddings` up front, which for a
 //! 128k-context model would cost more memory than a small model's weights.
 
+use crate::LoadError;
 use burn::tensor::{Device, Tensor, TensorData};
+use std::path::Path;
 
 /// How rotary frequencies are rescaled for context extension (`rope_scaling` in config.json).
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +21,53 @@ pub enum RopeScaling {
         high_freq_factor: f64,
         original_max_position_embeddings: f64,
     },
+}
+
+impl RopeScaling {
+    /// Reads `rope_scaling` of a `config.json`: `null`/absent/`default` is no scaling;
+    /// `linear` and `llama3` are supported, any other type is an error naming the key.
+    pub fn from_config(
+        value: Option<&serde_json::Value>,
+        path: &Path,
+    ) -> Result<Option<Self>, LoadError> {
+        let s = match value {
+            None | Some(serde_json::Value::Null) => return Ok(None),
+            Some(s) => s,
+        };
+        let kind = s
+            .get("rope_type")
+            .or_else(|| s.get("type"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let num = |key: &str| -> Result<f64, LoadError> {
+            s.get(key).and_then(|v| v.as_f64()).ok_or_else(|| {
+                LoadError::config(
+                    path,
+                    &format!("rope_scaling.{key}"),
+                    "missing or not a number",
+                )
+            })
+        };
+        Ok(match kind {
+            "default" => None,
+            "linear" => Some(RopeScaling::Linear {
+                factor: num("factor")?,
+            }),
+            "llama3" => Some(RopeScaling::Llama3 {
+                factor: num("factor")?,
+                low_freq_factor: num("low_freq_factor")?,
+                high_freq_factor: num("high_freq_factor")?,
+                original_max_position_embeddings: num("original_max_position_embeddings")?,
+            }),
+            other => {
+                return Err(LoadError::config(
+                    path,
+                    "rope_scaling.rope_type",
+                    format!("`{other}` is not supported (linear, llama3)"),
+                ));
+            }
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

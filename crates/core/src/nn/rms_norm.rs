@@ -2,11 +2,15 @@ use super::lazy_param;
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
 
-/// Root-mean-square layer norm: `x / sqrt(mean(x²) + eps) * weight`.
+/// Root-mean-square layer norm: `x / sqrt(mean(x²) + eps) * (offset + weight)`.
+///
+/// `offset` is 0 for Llama-style checkpoints and 1 for Gemma's, which store the scale with
+/// the identity at zero (transformers' `GemmaRMSNorm` multiplies by `1 + weight`).
 #[derive(Module, Debug)]
 pub struct RmsNorm {
     pub weight: Param<Tensor<1>>,
     pub eps: f64,
+    pub offset: f64,
 }
 
 impl RmsNorm {
@@ -14,11 +18,27 @@ impl RmsNorm {
         Self {
             weight: lazy_param([dim], device),
             eps,
+            offset: 0.0,
         }
     }
 
+    /// A norm whose scale is `1 + weight` (Gemma).
+    pub fn with_unit_offset(dim: usize, eps: f64, device: &Device) -> Self {
+        Self {
+            offset: 1.0,
+            ..Self::new(dim, eps, device)
+        }
+    }
+
+    /// Normalises over the last dimension.
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         let rms = (x.clone().square().mean_dim(D - 1) + self.eps).sqrt();
-        (x / rms) * self.weight.val().unsqueeze()
+        let weight = self.weight.val();
+        let scale = if self.offset == 0.0 {
+            weight
+        } else {
+            weight + self.offset
+        };
+        (x / rms) * scale.unsqueeze()
     }
 }

@@ -1,6 +1,7 @@
 //! Llama hyper-parameters, read from a Hugging Face `config.json`.
 
 use flint_core::LoadError;
+use flint_core::config::{check_size, parse_config};
 use flint_core::rope::{RopeConfig, RopeScaling};
 use serde::Deserialize;
 use std::path::Path;
@@ -54,20 +55,7 @@ const MAX_VOCAB: usize = 1 << 24;
 
 impl LlamaConfig {
     pub fn from_json(json: &serde_json::Value, path: &Path) -> Result<Self, LoadError> {
-        let cfg: LlamaConfig = serde_path_to_error::deserialize(json).map_err(|e| {
-            // A missing field is reported at its parent ("."); serde names it in the message.
-            let key = match e.path().to_string() {
-                p if p == "." => e
-                    .inner()
-                    .to_string()
-                    .split('`')
-                    .nth(1)
-                    .unwrap_or("?")
-                    .to_string(),
-                p => p,
-            };
-            LoadError::config(path, &key, e.inner().to_string())
-        })?;
+        let cfg: LlamaConfig = parse_config(json, path)?;
         cfg.validate(path)?;
         Ok(cfg)
     }
@@ -86,9 +74,7 @@ impl LlamaConfig {
                 1 << 24,
             ),
         ] {
-            if value == 0 || value > max {
-                return bad(key, format!("{value} is outside 1..={max}"));
-            }
+            check_size(path, key, value, max)?;
         }
         if self.head_dim.is_none() && !self.hidden_size.is_multiple_of(self.num_attention_heads) {
             return bad(
@@ -148,48 +134,10 @@ impl LlamaConfig {
 
     /// The RoPE settings, including the `rope_scaling` variants `linear` and `llama3`.
     pub fn rope(&self, path: &Path) -> Result<RopeConfig, LoadError> {
-        let scaling = match &self.rope_scaling {
-            None | Some(serde_json::Value::Null) => None,
-            Some(s) => {
-                let kind = s
-                    .get("rope_type")
-                    .or_else(|| s.get("type"))
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("");
-                let num = |key: &str| -> Result<f64, LoadError> {
-                    s.get(key).and_then(|v| v.as_f64()).ok_or_else(|| {
-                        LoadError::config(
-                            path,
-                            &format!("rope_scaling.{key}"),
-                            "missing or not a number",
-                        )
-                    })
-                };
-                match kind {
-                    "default" => None,
-                    "linear" => Some(RopeScaling::Linear {
-                        factor: num("factor")?,
-                    }),
-                    "llama3" => Some(RopeScaling::Llama3 {
-                        factor: num("factor")?,
-                        low_freq_factor: num("low_freq_factor")?,
-                        high_freq_factor: num("high_freq_factor")?,
-                        original_max_position_embeddings: num("original_max_position_embeddings")?,
-                    }),
-                    other => {
-                        return Err(LoadError::config(
-                            path,
-                            "rope_scaling.rope_type",
-                            format!("`{other}` is not supported (linear, llama3)"),
-                        ));
-                    }
-                }
-            }
-        };
         Ok(RopeConfig {
             head_dim: self.head_dim(),
             theta: self.rope_theta,
-            scaling,
+            scaling: RopeScaling::from_config(self.rope_scaling.as_ref(), path)?,
         })
     }
 }

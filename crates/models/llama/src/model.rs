@@ -4,9 +4,10 @@
 //! so the loader fills parameters by name with no renaming table.
 
 use crate::LlamaConfig;
+use flint_core::attention::{KvCache, attention_mask};
 use flint_core::burn::module::Module;
 use flint_core::burn::tensor::activation::{silu, softmax};
-use flint_core::burn::tensor::{Device, Tensor, TensorData};
+use flint_core::burn::tensor::{Device, Tensor};
 use flint_core::nn::{Embedding, Linear, RmsNorm};
 use flint_core::rope::{Rope, RopeConfig};
 
@@ -98,30 +99,12 @@ impl DecoderLayer {
     }
 }
 
-/// Keys and values of the tokens seen so far, `[batch, kv_heads, positions, head_dim]`.
-#[derive(Debug, Clone, Default)]
-struct LayerCache {
-    kv: Option<(Tensor<4>, Tensor<4>)>,
-}
-
-impl LayerCache {
-    /// Appends the new keys/values and returns the full history.
-    fn append(&mut self, k: Tensor<4>, v: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
-        let (k, v) = match self.kv.take() {
-            Some((pk, pv)) => (Tensor::cat(vec![pk, k], 2), Tensor::cat(vec![pv, v], 2)),
-            None => (k, v),
-        };
-        self.kv = Some((k.clone(), v.clone()));
-        (k, v)
-    }
-}
-
 impl Attention {
     fn forward(
         &self,
         x: Tensor<3>,
         rope: &mut Rope,
-        cache: &mut LayerCache,
+        cache: &mut KvCache,
         start: usize,
     ) -> Tensor<3> {
         let [b, s, _] = x.dims();
@@ -138,8 +121,7 @@ impl Attention {
         let q = q.reshape([b, nkv, group * s, hd]);
         let scale = 1.0 / (hd as f64).sqrt();
         let mut scores = q.matmul(k.swap_dims(2, 3)) * scale;
-        if s > 1 {
-            let mask = causal_mask(group, s, start, &scores.device());
+        if let Some(mask) = attention_mask(group, s, start, None, &scores.device()) {
             scores = scores + mask;
         }
         let out = softmax(scores, 3).matmul(v); // [b, nkv, group * s, hd]
@@ -149,20 +131,6 @@ impl Attention {
             .reshape([b, s, nh * hd]);
         self.o_proj.forward(out)
     }
-}
-
-/// Additive mask `[1, 1, group * s, start + s]`: row `r` is query `r % s` at position
-/// `start + r % s`, which may see keys up to that position.
-fn causal_mask(group: usize, s: usize, start: usize, device: &Device) -> Tensor<4> {
-    let total = start + s;
-    let mut mask = vec![0f32; group * s * total];
-    for r in 0..group * s {
-        let pos = start + r % s;
-        for j in pos + 1..total {
-            mask[r * total + j] = f32::NEG_INFINITY;
-        }
-    }
-    Tensor::<2>::from_data(TensorData::new(mask, [group * s, total]), device).unsqueeze::<4>()
 }
 
 impl Mlp {
@@ -177,7 +145,7 @@ pub struct Llama {
     net: LlamaForCausalLM,
     config: LlamaConfig,
     rope: Rope,
-    caches: Vec<LayerCache>,
+    caches: Vec<KvCache>,
     position: usize,
 }
 
@@ -186,7 +154,7 @@ impl Llama {
     pub fn new(net: LlamaForCausalLM, config: LlamaConfig, rope: &RopeConfig) -> Self {
         let device = net.model.embed_tokens.weight.val().device();
         let rope = Rope::new(rope, config.max_position_embeddings.min(1024), &device);
-        let caches = vec![LayerCache::default(); config.num_hidden_layers];
+        let caches = vec![KvCache::default(); config.num_hidden_layers];
         Self {
             net,
             config,
@@ -236,7 +204,7 @@ impl flint_core::CausalLm for Llama {
     }
 
     fn reset(&mut self) {
-        self.caches.iter_mut().for_each(|c| c.kv = None);
+        self.caches.iter_mut().for_each(KvCache::clear);
         self.position = 0;
     }
 
@@ -248,9 +216,7 @@ impl flint_core::CausalLm for Llama {
             return;
         }
         for cache in &mut self.caches {
-            if let Some((k, v)) = cache.kv.take() {
-                cache.kv = Some((k.narrow(2, 0, len), v.narrow(2, 0, len)));
-            }
+            cache.truncate(len);
         }
         self.position = len;
     }
