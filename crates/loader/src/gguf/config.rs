@@ -17,6 +17,9 @@
 //! | `tie_word_embeddings` | no `output.weight` tensor |
 //! | `attention_bias`, `mlp_bias` | bias tensors present ([`super::conventions::PRESENCE_FLAGS`]) |
 //! | `bos_token_id`, `eos_token_id`, `pad_token_id` | `tokenizer.ggml.bos_token_id`, `.eos_token_id`, `.padding_token_id` |
+//! | `sliding_window` | `{arch}.attention.sliding_window` |
+//! | `final_logit_softcapping`, `attn_logit_softcapping` | `{arch}.final_logit_softcapping`, `.attn_logit_softcapping` |
+//! | anything else the architecture needs | [`GgufArchitecture::implied_config`](super::conventions::GgufArchitecture::implied_config) (what llama.cpp hard-codes) |
 //!
 //! GGUF stores most floats as f32: `1e-5` arrives as `9.99999974e-06`. They are written as
 //! the shortest decimal that reads back as the same f32 (`1e-5`), which is what the
@@ -82,6 +85,19 @@ pub fn hf_config(model: &GgufModel) -> Result<Value, LoadError> {
         if let Some(id) = model.opt_u32(gguf_key)? {
             c.insert(config_key.into(), json!(id));
         }
+    }
+    if let Some(window) = model.opt_u32(&key("attention.sliding_window"))? {
+        c.insert("sliding_window".into(), json!(window));
+    }
+    for name in ["final_logit_softcapping", "attn_logit_softcapping"] {
+        if let Some(cap) = short_float(model, &key(name))? {
+            c.insert(name.into(), json!(cap));
+        }
+    }
+    let implied: Map<String, Value> = serde_json::from_str(conv.implied_config)
+        .expect("the implied_config of every conventions row is a JSON object");
+    for (k, v) in implied {
+        c.entry(k).or_insert(v);
     }
     Ok(Value::Object(c))
 }

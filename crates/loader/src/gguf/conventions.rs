@@ -5,11 +5,13 @@
 //! These are facts about the *file format* (what `convert_hf_to_gguf.py` writes), not about
 //! any network: the architecture itself is still chosen by the plugin registry from the
 //! `config.json` synthesised out of the metadata. Adding a GGUF architecture is adding a row
-//! to [`ARCHITECTURES`] (after checking in `convert_hf_to_gguf.py` whether its converter
-//! permutes Q/K) and, if it has tensors not listed in [`LAYER_TENSORS`], rows there.
+//! to [`ARCHITECTURES`] (after reading its class in `convert_hf_to_gguf.py`: does it permute
+//! Q/K, shift norm weights, rename tensors, leave hyper-parameters out of the file?) and, if
+//! it has tensors not listed in [`LAYER_TENSORS`], rows there. See
+//! `docs/adding-an-architecture.md`.
 
 /// How one llama.cpp architecture maps onto Hugging Face conventions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GgufArchitecture {
     /// `general.architecture`, also the prefix of its hyper-parameter keys
     /// (`llama.block_count`, ...).
@@ -23,6 +25,27 @@ pub struct GgufArchitecture {
     /// loader must undo it: `W.reshape(n_head, hd/2, 2, n_in).swapaxes(1, 2)` (K with
     /// `head_count_kv` heads).
     pub qk_permuted: bool,
+    /// What llama.cpp's converter added to every `*norm.weight` (Gemma's RMSNorm multiplies
+    /// by `1 + weight`; llama.cpp's graph multiplies by the stored value, so its converter
+    /// stores `weight + 1`). The loader subtracts it again.
+    pub norm_weight_offset: f32,
+    /// Layer tensors this architecture names differently from [`LAYER_TENSORS`]:
+    /// (Hugging Face suffix, GGUF suffix), looked up first.
+    pub layer_renames: &'static [(&'static str, &'static str)],
+    /// `config.json` entries llama.cpp hard-codes for this architecture instead of writing
+    /// them to the file (a JSON object; keys the metadata does give take precedence).
+    pub implied_config: &'static str,
+}
+
+impl GgufArchitecture {
+    /// The offset to subtract from the Hugging Face tensor `hf` after dequantization.
+    pub fn stored_offset(&self, hf: &str) -> f32 {
+        if hf.ends_with("norm.weight") {
+            self.norm_weight_offset
+        } else {
+            0.0
+        }
+    }
 }
 
 /// The architectures flint reads from GGUF.
@@ -33,24 +56,56 @@ pub struct GgufArchitecture {
 /// - `qwen2`, `qwen3`: NeoX-style RoPE in llama.cpp, so their converters keep the Hugging
 ///   Face row order. No flint plugin claims them yet; listing them makes such a file fail in
 ///   the architecture registry (with the registered list) rather than here.
+/// - `gemma3`: `Gemma3Model` keeps the row order (NeoX RoPE) but adds 1 to every norm
+///   weight; its FFN norms and post-attention norm have their own GGUF names; llama.cpp's
+///   `llama-model.cpp` hard-codes every 6th layer global (`set_swa_pattern(6)`), the local
+///   layers' RoPE base (10000) and GELU-tanh, so they are implied here. The attention scale
+///   is `1/sqrt(key_length)` there too, which the plugin's default `query_pre_attn_scalar`
+///   (the head size) reproduces (llama.cpp special-cases only the 27B model).
 pub const ARCHITECTURES: &[GgufArchitecture] = &[
     GgufArchitecture {
         gguf: "llama",
         model_type: "llama",
         class_name: "LlamaForCausalLM",
         qk_permuted: true,
+        norm_weight_offset: 0.0,
+        layer_renames: &[],
+        implied_config: "{}",
     },
     GgufArchitecture {
         gguf: "qwen2",
         model_type: "qwen2",
         class_name: "Qwen2ForCausalLM",
         qk_permuted: false,
+        norm_weight_offset: 0.0,
+        layer_renames: &[],
+        implied_config: "{}",
     },
     GgufArchitecture {
         gguf: "qwen3",
         model_type: "qwen3",
         class_name: "Qwen3ForCausalLM",
         qk_permuted: false,
+        norm_weight_offset: 0.0,
+        layer_renames: &[],
+        implied_config: "{}",
+    },
+    GgufArchitecture {
+        gguf: "gemma3",
+        model_type: "gemma3_text",
+        class_name: "Gemma3ForCausalLM",
+        qk_permuted: false,
+        norm_weight_offset: 1.0,
+        layer_renames: &[
+            (
+                "post_attention_layernorm.weight",
+                "post_attention_norm.weight",
+            ),
+            ("pre_feedforward_layernorm.weight", "ffn_norm.weight"),
+            ("post_feedforward_layernorm.weight", "post_ffw_norm.weight"),
+        ],
+        implied_config: r#"{"sliding_window_pattern": 6, "rope_local_base_freq": 10000.0,
+            "hidden_activation": "gelu_pytorch_tanh"}"#,
     },
 ];
 
@@ -179,3 +234,16 @@ pub const PRESENCE_FLAGS: &[(&str, &[&str])] = &[
         &["ffn_gate.bias", "ffn_up.bias", "ffn_down.bias"],
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::ARCHITECTURES;
+
+    #[test]
+    fn every_implied_config_is_a_json_object() {
+        for arch in ARCHITECTURES {
+            let value: serde_json::Value = serde_json::from_str(arch.implied_config).unwrap();
+            assert!(value.is_object(), "{}", arch.gguf);
+        }
+    }
+}

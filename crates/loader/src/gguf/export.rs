@@ -76,12 +76,14 @@ struct Planned<'a> {
     info: &'a TensorInfo,
     shape: Vec<usize>,
     permuted_heads: Option<usize>,
+    offset: f32,
 }
 
 /// Every GGUF tensor with its Hugging Face name; unknown names and undecodable types are
 /// errors, derived tensors are skipped.
 fn plan(model: &GgufModel) -> Result<(Vec<Planned<'_>>, Vec<String>), LoadError> {
-    let heads = if model.architecture()?.qk_permuted {
+    let arch = model.architecture()?;
+    let heads = if arch.qk_permuted {
         Some(model.head_counts()?)
     } else {
         None
@@ -89,7 +91,7 @@ fn plan(model: &GgufModel) -> Result<(Vec<Planned<'_>>, Vec<String>), LoadError>
     let mut planned = Vec::new();
     let mut skipped = Vec::new();
     for info in model.file().tensors() {
-        let Some((hf, permutation)) = gguf_to_hf(info.name()) else {
+        let Some(translated) = gguf_to_hf(arch, info.name()) else {
             if is_derived(info.name()) {
                 skipped.push(info.name().to_string());
                 continue;
@@ -108,13 +110,14 @@ fn plan(model: &GgufModel) -> Result<(Vec<Planned<'_>>, Vec<String>), LoadError>
                 supported: "the types flint-gguf dequantizes".into(),
             });
         }
-        let permuted_heads = match (heads, permutation) {
+        let permuted_heads = match (heads, translated.permutation) {
             (Some((q, _)), Permutation::QueryHeads) => Some(q),
             (Some((_, kv)), Permutation::KeyValueHeads) => Some(kv),
             _ => None,
         };
         planned.push(Planned {
-            hf,
+            hf: translated.hf,
+            offset: translated.offset,
             info,
             shape: info.shape_row_major().iter().map(|&d| d as usize).collect(),
             permuted_heads,
@@ -148,7 +151,7 @@ impl View for LazyTensor<'_> {
 
     fn data(&self) -> Cow<'_, [u8]> {
         let t = self.tensor;
-        match read_f32(self.model, t.info, t.permuted_heads) {
+        match read_f32(self.model, t.info, t.permuted_heads, t.offset) {
             Ok(values) => {
                 self.model.release_tensor_pages(t.info);
                 Cow::Owned(from_f32(&values, self.dtype))

@@ -2,7 +2,7 @@
 //! Face names: translate, check the shape, dequantize once (un-permuting Q/K), then release
 //! the mapped pages behind the copy.
 
-use super::conventions::Permutation;
+use super::conventions::{GgufArchitecture, Permutation};
 use super::file::GgufModel;
 use super::names::{hf_to_gguf, is_derived};
 use super::tensor::read_f32;
@@ -15,6 +15,7 @@ use std::path::Path;
 
 pub struct GgufSource<'a> {
     model: &'a GgufModel,
+    arch: &'static GgufArchitecture,
     /// (query heads, key/value heads) when the architecture's Q/K rows are permuted.
     permuted_heads: Option<(usize, usize)>,
     /// GGUF names handed out.
@@ -24,13 +25,15 @@ pub struct GgufSource<'a> {
 
 impl<'a> GgufSource<'a> {
     pub fn new(model: &'a GgufModel) -> Result<Self, LoadError> {
-        let permuted_heads = if model.architecture()?.qk_permuted {
+        let arch = model.architecture()?;
+        let permuted_heads = if arch.qk_permuted {
             Some(model.head_counts()?)
         } else {
             None
         };
         Ok(Self {
             model,
+            arch,
             permuted_heads,
             taken: BTreeSet::new(),
             stats: AssignStats::default(),
@@ -52,7 +55,7 @@ impl TensorSource for GgufSource<'_> {
         shape: &[usize],
         _device: &Device,
     ) -> Result<TensorData, LoadError> {
-        let Some(translated) = hf_to_gguf(name) else {
+        let Some(translated) = hf_to_gguf(self.arch, name) else {
             return Err(self.missing(format!("{name} (no GGUF name for it)")));
         };
         let gguf = translated.gguf;
@@ -73,7 +76,7 @@ impl TensorSource for GgufSource<'_> {
             (Some((_, kv)), Permutation::KeyValueHeads) => Some(kv),
             _ => None,
         };
-        let values = read_f32(self.model, info, heads)?;
+        let values = read_f32(self.model, info, heads, translated.offset)?;
         self.model.release_tensor_pages(info);
         self.taken.insert(gguf);
         self.stats.copied += 1;

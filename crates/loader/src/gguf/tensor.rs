@@ -1,5 +1,6 @@
 //! One GGUF tensor as f32 values in Hugging Face layout: dequantized once, in parallel, with
-//! llama.cpp's Q/K row permutation undone in the same pass.
+//! llama.cpp's Q/K row permutation undone in the same pass and a converter's offset (Gemma's
+//! norm `+1`) taken off in place.
 //!
 //! llama.cpp's converter stores Q and K rows as `W.reshape(n_head, 2, hd/2, n_in)
 //! .swapaxes(1, 2)` of the Hugging Face matrix (interleaved RoPE pairs). Undoing it is a
@@ -15,9 +16,23 @@ use rayon::prelude::*;
 /// Rows per parallel task at least (rows of small models are short).
 const MIN_ROWS_PER_TASK: usize = 64;
 
-/// `info`'s values in row-major order over its reversed (Hugging Face) shape. With
-/// `permuted_heads = Some(n)`, the rows are un-permuted as the Q/K of `n` heads.
+/// `info`'s values in row-major order over its reversed (Hugging Face) shape, minus
+/// `offset`. With `permuted_heads = Some(n)`, the rows are un-permuted as the Q/K of `n`
+/// heads.
 pub fn read_f32(
+    model: &GgufModel,
+    info: &TensorInfo,
+    permuted_heads: Option<usize>,
+    offset: f32,
+) -> Result<Vec<f32>, LoadError> {
+    let mut values = dequantize_hf_rows(model, info, permuted_heads)?;
+    if offset != 0.0 {
+        values.par_iter_mut().for_each(|v| *v -= offset);
+    }
+    Ok(values)
+}
+
+fn dequantize_hf_rows(
     model: &GgufModel,
     info: &TensorInfo,
     permuted_heads: Option<usize>,
