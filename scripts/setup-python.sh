@@ -18,6 +18,8 @@ PINS=(
   "safetensors==0.7.0"
   "tokenizers==0.22.2"
   "jinja2==3.1.6"
+  "sentencepiece==0.2.3"
+  "protobuf==7.36.2"
 )
 
 missing=()
@@ -37,5 +39,5 @@ fi
 
 echo "setup-python: installing ${missing[*]}"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${missing[@]}"
-"$PYTHON" -c "import numpy, gguf, safetensors, tokenizers, jinja2"
+"$PYTHON" -c "import numpy, gguf, safetensors, tokenizers, jinja2, sentencepiece, google.protobuf"
 echo "setup-python: done"

@@ -99,26 +99,60 @@ pub struct ReferenceCase {
 
 /// The cases of `expected_file` ([`EXPECTED`] or [`EXPECTED_EXACT`]).
 pub fn reference_cases(expected_file: &str) -> Vec<ReferenceCase> {
+    reference_cases_from(
+        &smollm2().join(expected_file),
+        &repo_root().join("tests/fixtures/prompts.json"),
+    )
+}
+
+/// The cases of a numpy reference's output `expected`, with the prompts file it was run on.
+pub fn reference_cases_from(expected: &Path, prompts: &Path) -> Vec<ReferenceCase> {
     #[derive(serde::Deserialize)]
     struct Expected {
         cases: Vec<ReferenceCase>,
     }
-    let path = smollm2().join(expected_file);
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = std::fs::read_to_string(expected).unwrap();
     let mut expected: Expected = serde_json::from_str(&text).unwrap();
-    let prompts: Vec<serde_json::Value> = serde_json::from_str(
-        &std::fs::read_to_string(repo_root().join("tests/fixtures/prompts.json")).unwrap(),
-    )
-    .unwrap();
+    let prompts: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(prompts).unwrap()).unwrap();
     for case in &mut expected.cases {
         let p = prompts
             .iter()
             .find(|p| p["name"] == case.name.as_str())
-            .expect("every reference case is in prompts.json");
+            .expect("every reference case is in the prompts file");
         case.prompt = p.get("prompt").and_then(|v| v.as_str()).map(str::to_string);
         case.messages = p.get("messages").cloned();
     }
     expected.cases
+}
+
+/// The Gemma 3 270M GGUF (Q4_K_M, from the PyPI part wheels) and the numpy reference's
+/// `expected.json` beside it, built by `tests/fixtures/gemma3.py` when absent or stale.
+pub fn gemma3() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let status = Command::new(&python)
+            .arg("tests/fixtures/gemma3.py")
+            .current_dir(repo_root())
+            .status()
+            .expect("python3 runs");
+        assert!(status.success(), "tests/fixtures/gemma3.py failed");
+        cache_dir().join("gemma3")
+    })
+}
+
+/// The Gemma 3 GGUF file.
+pub fn gemma3_gguf() -> PathBuf {
+    gemma3().join("gemma-3-270m-q4_k_m.gguf")
+}
+
+/// The numpy reference's Gemma 3 cases.
+pub fn gemma3_reference_cases() -> Vec<ReferenceCase> {
+    reference_cases_from(
+        &gemma3().join("expected.json"),
+        &repo_root().join("tests/fixtures/prompts-gemma3.json"),
+    )
 }
 
 /// Greedy choice: the highest logit, the lowest id among equals.

@@ -152,15 +152,49 @@ fn inspect_lists_a_gguf_file_by_its_own_names_and_types() {
 }
 
 #[test]
-fn models_lists_llama() {
+fn models_lists_every_linked_plugin() {
     let out = flint(&["models"]);
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
+    for (name, class) in [
+        ("llama", "LlamaForCausalLM"),
+        ("gemma3", "Gemma3ForCausalLM"),
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(name) && l.contains(class)),
+            "{stdout}"
+        );
+    }
+}
+
+/// The second architecture through the whole CLI: the Gemma 3 GGUF continues the prompt
+/// with exactly the numpy reference's greedy text.
+#[test]
+fn generate_with_gemma3_gives_the_reference_text() {
+    let case = flint_tests::gemma3_reference_cases()
+        .into_iter()
+        .find(|c| c.name == "capital_france")
+        .unwrap();
+    let max = case.max_new_tokens.to_string();
+    let model = flint_tests::gemma3_gguf();
+    let prompt = case.prompt.as_deref().unwrap();
+    let out = flint(&[
+        "generate",
+        "--model",
+        model.to_str().unwrap(),
+        "--prompt",
+        prompt,
+        "--max-new-tokens",
+        &max,
+    ]);
     assert!(
-        stdout
-            .lines()
-            .any(|l| l.starts_with("llama") && l.contains("LlamaForCausalLM"))
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), case.generated_text);
 }
 
 /// Runs `flint` and returns its peak resident set size in bytes (from `wait4`'s rusage,

@@ -24,7 +24,12 @@ use std::path::Path;
 #[test]
 fn smollm2_gguf_matches_the_exact_reference() {
     for backend in Backend::ALL {
-        check_model(&smollm2_gguf(), flint_tests::EXPECTED_EXACT, backend, 1e-3);
+        check_model(
+            &smollm2_gguf(),
+            &flint_tests::reference_cases(flint_tests::EXPECTED_EXACT),
+            backend,
+            1e-3,
+        );
     }
 }
 

@@ -4,12 +4,15 @@
 //! - `errors`: every kind of bad input gives a typed error naming the file and tensor.
 //! - `gguf`: the SmolLM2 GGUF loaded directly against the same reference, tiny GGUF files
 //!   for the Q/K permutation and the error paths.
+//! - `gemma3`: the Gemma 3 plugin on real weights against its own numpy reference.
 //! - `tiny`: configuration variants (untied head, biases, RoPE scaling) on tiny checkpoints.
 
-// Links the Llama plugin into this binary so the architecture registry finds it.
+// Links the architecture plugins into this binary so the architecture registry finds it.
+use flint_model_gemma3 as _;
 use flint_model_llama as _;
 
 mod errors;
+mod gemma3;
 mod gguf;
 mod reference;
 mod tiny;

@@ -3,8 +3,8 @@
 //! the sharded bf16 and the f32 copy, on both CPU backends.
 
 use flint_core::Backend;
-use flint_loader::{ChatMessage, ChatTemplate, TextTokenizer, load_model};
-use flint_tests::{EXPECTED, argmax, reference_cases, smollm2};
+use flint_loader::{ChatMessage, ChatTemplate, TextTokenizer, eos_token_ids, load_model};
+use flint_tests::{EXPECTED, ReferenceCase, argmax, reference_cases, smollm2};
 use std::path::Path;
 
 const LOGIT_TOLERANCE: f32 = 1e-3;
@@ -12,31 +12,29 @@ const LOGIT_TOLERANCE: f32 = 1e-3;
 fn check_directory(dir_name: &str, backend: Backend) {
     check_model(
         &smollm2().join(dir_name),
-        EXPECTED,
+        &reference_cases(EXPECTED),
         backend,
         LOGIT_TOLERANCE,
     );
 }
 
-/// Runs every reference case of `expected_file` on the model at `path` (a directory or a
-/// GGUF file): prompt
+/// Runs every reference case on the model at `path` (a directory or a GGUF file): prompt
 /// ids and rendered chat prompts must be equal, last-prompt-position logits within
-/// `tolerance`.
-/// `tolerance`, and greedy generation must produce the reference's tokens exactly.
-pub(crate) fn check_model(path: &Path, expected_file: &str, backend: Backend, tolerance: f32) {
+/// `tolerance`, and greedy generation (stopping at the model's EOS ids, as the reference
+/// does) must produce the reference's tokens exactly.
+pub(crate) fn check_model(path: &Path, cases: &[ReferenceCase], backend: Backend, tolerance: f32) {
     let label = path.file_name().unwrap().to_string_lossy().into_owned();
     let mut loaded = load_model(path, backend).unwrap();
     let tokenizer = TextTokenizer::from_model_path(path).unwrap();
-    let template = ChatTemplate::from_model_path(path)
-        .unwrap()
-        .expect("SmolLM2 has a chat template");
-    let cases = reference_cases(expected_file);
+    let template = ChatTemplate::from_model_path(path).unwrap();
+    let eos = eos_token_ids(path).unwrap();
     assert!(cases.len() >= 8);
     for case in cases {
         let ids = match (&case.prompt, &case.messages) {
             (Some(prompt), _) => tokenizer.encode(prompt, true).unwrap(),
             (None, Some(messages)) => {
                 let messages: Vec<ChatMessage> = serde_json::from_value(messages.clone()).unwrap();
+                let template = template.as_ref().expect("chat cases need a chat template");
                 let text = template.render(&messages).unwrap();
                 assert_eq!(
                     text, case.prompt_text,
@@ -65,7 +63,7 @@ pub(crate) fn check_model(path: &Path, expected_file: &str, backend: Backend, to
 
         let mut generated = Vec::new();
         let mut next = argmax(&logits);
-        while generated.len() < case.max_new_tokens && !case_stops(next) {
+        while generated.len() < case.max_new_tokens && !eos.contains(&next) {
             generated.push(next);
             next = argmax(&model.forward(&[next]));
         }
@@ -75,11 +73,6 @@ pub(crate) fn check_model(path: &Path, expected_file: &str, backend: Backend, to
             case.name, case.generated_text
         );
     }
-}
-
-/// SmolLM2's only EOS id is 2 (`<|im_end|>`); the reference stops there too.
-fn case_stops(token: u32) -> bool {
-    token == 2
 }
 
 #[test]
