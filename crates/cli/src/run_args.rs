@@ -3,7 +3,8 @@
 use crate::options::{DEFAULT_MAX_NEW_TOKENS, SamplingArgs};
 use crate::ready_model::ReadyModel;
 use clap::Args;
-use flint_core::Backend;
+use flint_core::gpu::GpuFloat;
+use flint_core::{Backend, WgpuTarget};
 use flint_loader::ChatMessage;
 use flint_sampling::{Sampler, SamplingConfig};
 use std::path::PathBuf;
@@ -26,14 +27,41 @@ pub struct RunArgs {
     pub stop: Vec<String>,
     #[command(flatten)]
     pub sampling: SamplingArgs,
-    /// CPU backend: flex (default, faster) or ndarray.
+    /// Backend: flex (CPU, default, faster), ndarray (CPU) or wgpu (any GPU through WebGPU).
     #[arg(long, default_value = "flex")]
     pub backend: Backend,
+    /// With --backend wgpu: the adapter, by its number in `flint devices` (default: the first).
+    #[arg(long)]
+    pub device: Option<usize>,
+    /// With --backend wgpu: the float type on the GPU, f16 or f32 (default: f16 where the
+    /// adapter supports it). bf16 checkpoints are converted on load.
+    #[arg(long)]
+    pub dtype: Option<GpuFloat>,
 }
 
 impl RunArgs {
     pub fn open(&self) -> anyhow::Result<ReadyModel> {
-        ReadyModel::open(&self.model, self.backend)
+        ReadyModel::open(&self.model, self.backend()?)
+    }
+
+    /// `--backend` with `--device`/`--dtype` applied; those two only make sense on a GPU.
+    pub fn backend(&self) -> anyhow::Result<Backend> {
+        match self.backend {
+            Backend::Wgpu(_) => {
+                let target = WgpuTarget {
+                    adapter: self.device,
+                    dtype: self.dtype.unwrap_or_default(),
+                };
+                let (_, adapter, float) = flint_core::gpu::open(target.adapter, target.dtype)?;
+                eprintln!("[flint] GPU adapter {adapter}; computing in {float:?}");
+                Ok(Backend::Wgpu(target))
+            }
+            cpu if self.device.is_some() || self.dtype.is_some() => anyhow::bail!(
+                "--device and --dtype choose a GPU adapter and its float type; they need \
+                 --backend wgpu (not {cpu})"
+            ),
+            cpu => Ok(cpu),
+        }
     }
 
     /// The sampling settings in force (flags over the model's over defaults) and a sampler.

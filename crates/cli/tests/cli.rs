@@ -577,3 +577,73 @@ fn convert_of_a_bad_file_exits_non_zero_naming_it() {
     assert!(stderr.contains("broken.gguf"), "{stderr}");
     assert!(!tmp.path().join("out/model.safetensors").exists());
 }
+
+/// Whether the GPU tests are skipped on purpose (a machine with no WebGPU adapter at all).
+fn skip_gpu() -> bool {
+    std::env::var_os("FLINT_SKIP_GPU_TESTS").is_some()
+}
+
+#[test]
+fn devices_lists_the_adapters_with_their_limits() {
+    if skip_gpu() {
+        return;
+    }
+    let out = flint(&["devices"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.starts_with("0: "), "{stdout}");
+    assert!(stdout.contains("max buffer binding"), "{stdout}");
+}
+
+/// f16 on the GPU (the default where the adapter has shader-f16): the weights are converted
+/// from the file on upload and the text is still the sensible one. The adapter is named on
+/// stderr.
+#[test]
+fn generate_on_the_gpu_in_f16_says_paris() {
+    if skip_gpu() {
+        return;
+    }
+    let model = smollm2_gguf();
+    let out = flint(&[
+        "generate",
+        "--model",
+        model.to_str().unwrap(),
+        "--backend",
+        "wgpu",
+        "--dtype",
+        "f16",
+        "--prompt",
+        "The capital of France is",
+        "--max-new-tokens",
+        "3",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("GPU adapter 0:") && stderr.contains("F16"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.starts_with(" Paris"), "{stdout:?}");
+}
+
+#[test]
+fn gpu_flags_without_the_gpu_backend_are_refused() {
+    let model = smollm2_gguf();
+    let out = flint(&[
+        "generate",
+        "--model",
+        model.to_str().unwrap(),
+        "--dtype",
+        "f16",
+        "--prompt",
+        "Hi",
+    ]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--backend wgpu"));
+}

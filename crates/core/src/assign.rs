@@ -13,6 +13,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 /// Where parameters come from: a checkpoint reader (safetensors, GGUF, ...).
 pub trait TensorSource {
+    /// The file (or directory) tensors come from, for error messages.
+    fn origin(&self) -> &std::path::Path;
+
     /// The tensor stored as `name`, checked to have `shape`, as data the device can use
     /// (float, in the backend's compute dtype).
     fn take(
@@ -70,6 +73,14 @@ impl ModuleMapper for Assigner<'_> {
         let name = self.path.join(".");
         let shape = param.lazy_shape();
         let device = param.lazy_device();
+        if let Err(message) = crate::gpu::check_fits(&device, shape.as_slice()) {
+            self.error = Some(LoadError::Tensor {
+                path: self.source.origin().to_path_buf(),
+                tensor: name,
+                message,
+            });
+            return param;
+        }
         match self.source.take(&name, shape.as_slice(), &device) {
             Ok(data) => {
                 let tensor = Tensor::<D>::from_data(data, &device);

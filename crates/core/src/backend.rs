@@ -1,5 +1,7 @@
 //! The compute backends flint runs on, and what each needs from the loader.
 
+use crate::LoadError;
+use crate::gpu::GpuFloat;
 use burn::tensor::Device;
 use std::fmt;
 use std::str::FromStr;
@@ -15,17 +17,33 @@ pub enum Backend {
     Flex,
     /// burn-ndarray: CPU backend; copies borrowed bytes on every op, so it gets owned buffers.
     NdArray,
+    /// burn-wgpu: any GPU through WebGPU (Vulkan, Metal, DX12, GL); tensors are uploaded one
+    /// at a time from the host copy.
+    Wgpu(WgpuTarget),
+}
+
+/// Which GPU adapter, and in which float type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct WgpuTarget {
+    /// Index in `flint devices` (default: the first).
+    pub adapter: Option<usize>,
+    pub dtype: GpuFloat,
 }
 
 impl Backend {
+    /// The CPU backends, which every machine has.
     pub const ALL: [Backend; 2] = [Backend::Flex, Backend::NdArray];
 
-    /// The Burn device that runs this backend.
-    pub fn device(self) -> Device {
+    /// The Burn device that runs this backend (opening and configuring the GPU adapter for
+    /// `Wgpu`, which fails when there is none).
+    pub fn device(self) -> Result<Device, LoadError> {
         match self {
-            Backend::Flex => Device::flex(),
+            Backend::Flex => Ok(Device::flex()),
             #[allow(deprecated)] // burn-ndarray is deprecated upstream but named by flint's design
-            Backend::NdArray => Device::ndarray(),
+            Backend::NdArray => Ok(Device::ndarray()),
+            Backend::Wgpu(target) => {
+                crate::gpu::open(target.adapter, target.dtype).map(|(device, _, _)| device)
+            }
         }
     }
 
@@ -39,6 +57,7 @@ impl Backend {
         match self {
             Backend::Flex => "flex",
             Backend::NdArray => "ndarray",
+            Backend::Wgpu(_) => "wgpu",
         }
     }
 }
@@ -55,8 +74,9 @@ impl FromStr for Backend {
         match s {
             "flex" => Ok(Backend::Flex),
             "ndarray" => Ok(Backend::NdArray),
+            "wgpu" => Ok(Backend::Wgpu(WgpuTarget::default())),
             other => Err(format!(
-                "unknown backend `{other}` (expected flex or ndarray)"
+                "unknown backend `{other}` (expected flex, ndarray or wgpu)"
             )),
         }
     }

@@ -7,6 +7,7 @@
 //! - [`rope`]: rotary position tables, the non-persistent buffers no checkpoint holds.
 //! - [`assign`]: walks a module's parameters by name and fills each from a [`TensorSource`].
 //! - [`architecture`]: the plugin registry architecture crates add themselves to.
+//! - [`gpu`]: GPU adapters through WebGPU (listing, opening, buffer limits).
 //! - [`model`]: the [`CausalLm`] trait generation runs against.
 //! - [`config`]: `config.json` parsing with errors that name the key.
 
@@ -16,13 +17,14 @@ pub mod attention;
 pub mod backend;
 pub mod config;
 pub mod error;
+pub mod gpu;
 pub mod model;
 pub mod nn;
 pub mod rope;
 
 pub use architecture::{Architecture, ModelSkeleton, architectures, find_architecture};
 pub use assign::{TensorSource, assign_parameters};
-pub use backend::Backend;
+pub use backend::{Backend, WgpuTarget};
 pub use error::LoadError;
 pub use model::CausalLm;
 

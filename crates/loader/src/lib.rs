@@ -149,7 +149,7 @@ fn assemble(
     start: Instant,
 ) -> Result<LoadedModel, LoadError> {
     let t = Instant::now();
-    let device = backend.device();
+    let device = backend.device()?;
     let mut skeleton = architecture.build(config, config_path, &device)?;
     timings.build_ms = ms(t.elapsed());
 

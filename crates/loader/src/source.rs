@@ -54,16 +54,16 @@ impl WeightSource for CheckpointSource<'_> {
         self.stats
     }
 
-    fn origin(&self) -> &Path {
-        &self.checkpoint.origin
-    }
-
     fn data_bytes(&self) -> usize {
         self.checkpoint.data_bytes()
     }
 }
 
 impl TensorSource for CheckpointSource<'_> {
+    fn origin(&self) -> &Path {
+        &self.checkpoint.origin
+    }
+
     fn take(
         &mut self,
         name: &str,

@@ -1,9 +1,9 @@
-//! What the load pipeline needs from an opened checkpoint, whatever its file format
+//! What the load pipeline needs from an opened checkpoint (beyond [`TensorSource`]'s
+//! `take` and `origin`), whatever its file format
 //! (safetensors: [`crate::source::CheckpointSource`]; GGUF: [`crate::gguf::GgufSource`]).
 
 use crate::source::AssignStats;
 use flint_core::TensorSource;
-use std::path::Path;
 
 pub(crate) trait WeightSource: TensorSource {
     /// Tensors of the file no parameter asked for (minus those the format marks as
@@ -11,8 +11,6 @@ pub(crate) trait WeightSource: TensorSource {
     fn unused(&self) -> Vec<String>;
     /// How the tensors handed out so far were materialised.
     fn stats(&self) -> AssignStats;
-    /// What to name in errors about the checkpoint as a whole.
-    fn origin(&self) -> &Path;
     /// Bytes of tensor data in the file(s).
     fn data_bytes(&self) -> usize;
 }

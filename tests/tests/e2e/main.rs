@@ -5,6 +5,7 @@
 //! - `gguf`: the SmolLM2 GGUF loaded directly against the same reference, tiny GGUF files
 //!   for the Q/K permutation and the error paths.
 //! - `gemma3`: the Gemma 3 plugin on real weights against its own numpy reference.
+//! - `wgpu`: the GPU backend (lavapipe in CI) against the same references.
 //! - `tiny`: configuration variants (untied head, biases, RoPE scaling) on tiny checkpoints.
 
 // Links the architecture plugins into this binary so the architecture registry finds it.
@@ -16,3 +17,4 @@ mod gemma3;
 mod gguf;
 mod reference;
 mod tiny;
+mod wgpu;

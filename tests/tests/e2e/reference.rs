@@ -28,7 +28,7 @@ pub(crate) fn check_model(path: &Path, cases: &[ReferenceCase], backend: Backend
     let tokenizer = TextTokenizer::from_model_path(path).unwrap();
     let template = ChatTemplate::from_model_path(path).unwrap();
     let eos = eos_token_ids(path).unwrap();
-    assert!(cases.len() >= 8);
+    assert!(!cases.is_empty());
     for case in cases {
         let ids = match (&case.prompt, &case.messages) {
             (Some(prompt), _) => tokenizer.encode(prompt, true).unwrap(),

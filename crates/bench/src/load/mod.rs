@@ -71,12 +71,12 @@ pub fn load_once(method: Method, file: &Path) -> anyhow::Result<Loaded> {
             note: String::new(),
         },
         Method::ReadThenCopy => model(
-            read_then_copy::load(file, &Backend::Flex.device())?,
+            read_then_copy::load(file, &Backend::Flex.device()?)?,
             "std::fs::read + one f32 copy per tensor (flex)".into(),
         ),
         Method::BurnStore | Method::BurnStoreNocast => {
             let cast = method == Method::BurnStore;
-            let (m, note) = burn_store::load(file, &Backend::Flex.device(), cast)?;
+            let (m, note) = burn_store::load(file, &Backend::Flex.device()?, cast)?;
             model(m, format!("{note}, flex"))
         }
         Method::FlintFlex => {

@@ -12,16 +12,27 @@ pub fn load(file: &Path, device: &Device) -> anyhow::Result<Box<dyn CausalLm>> {
     let bytes = std::fs::read(file)?;
     let tensors = SafeTensors::deserialize(&bytes)?;
     let (net, finisher) = llama_net::build(file, device)?;
-    let net = flint_core::assign_parameters(net, &mut CopySource { tensors: &tensors })?;
+    let net = flint_core::assign_parameters(
+        net,
+        &mut CopySource {
+            tensors: &tensors,
+            file,
+        },
+    )?;
     Ok(finisher.finish(net))
 }
 
 /// Serves tensors out of the in-memory file, one converting copy each.
 struct CopySource<'a> {
     tensors: &'a SafeTensors<'a>,
+    file: &'a Path,
 }
 
 impl TensorSource for CopySource<'_> {
+    fn origin(&self) -> &Path {
+        self.file
+    }
+
     fn take(&mut self, name: &str, shape: &[usize], _: &Device) -> Result<TensorData, LoadError> {
         let fail = |message: String| LoadError::Other {
             message: format!("{name}: {message}"),

@@ -2,6 +2,7 @@
 
 pub mod chat;
 pub mod convert;
+pub mod devices;
 pub mod generate;
 pub mod inspect;
 pub mod models;

@@ -1,6 +1,6 @@
 use super::lazy_param;
 use burn::module::{Module, Param};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, FloatDType, Tensor};
 
 /// Root-mean-square layer norm: `x / sqrt(mean(x²) + eps) * (offset + weight)`.
 ///
@@ -30,15 +30,19 @@ impl RmsNorm {
         }
     }
 
-    /// Normalises over the last dimension.
+    /// Normalises over the last dimension, in f32 whatever the tensors' float type: the
+    /// mean of squares overflows f16 as soon as an activation passes 256 (no-op casts on
+    /// the CPU backends, which compute in f32).
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        let dtype = x.dtype();
+        let x = x.cast(FloatDType::F32);
         let rms = (x.clone().square().mean_dim(D - 1) + self.eps).sqrt();
-        let weight = self.weight.val();
+        let weight = self.weight.val().cast(FloatDType::F32);
         let scale = if self.offset == 0.0 {
             weight
         } else {
             weight + self.offset
         };
-        (x / rms) * scale.unsqueeze()
+        ((x / rms) * scale.unsqueeze()).cast(dtype)
     }
 }

@@ -49,6 +49,10 @@ impl<'a> GgufSource<'a> {
 }
 
 impl TensorSource for GgufSource<'_> {
+    fn origin(&self) -> &Path {
+        self.model.path()
+    }
+
     fn take(
         &mut self,
         name: &str,
@@ -99,10 +103,6 @@ impl WeightSource for GgufSource<'_> {
 
     fn stats(&self) -> AssignStats {
         self.stats
-    }
-
-    fn origin(&self) -> &Path {
-        self.model.path()
     }
 
     fn data_bytes(&self) -> usize {

@@ -7,7 +7,7 @@ use crate::LlamaConfig;
 use flint_core::attention::{KvCache, attention_mask};
 use flint_core::burn::module::Module;
 use flint_core::burn::tensor::activation::{silu, softmax};
-use flint_core::burn::tensor::{Device, Tensor};
+use flint_core::burn::tensor::{Device, FloatDType, Tensor};
 use flint_core::nn::{Embedding, Linear, RmsNorm};
 use flint_core::rope::{Rope, RopeConfig};
 
@@ -196,7 +196,9 @@ impl flint_core::CausalLm for Llama {
         assert!(!tokens.is_empty(), "forward needs at least one token");
         let hidden = self.hidden_states(tokens);
         let last = hidden.narrow(1, tokens.len() - 1, 1);
+        // Logits leave the device as f32 whatever it computes in (f16 on a GPU).
         self.head(last)
+            .cast(FloatDType::F32)
             .into_data()
             .as_slice::<f32>()
             .expect("logits are f32")
