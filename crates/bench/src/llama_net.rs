@@ -18,18 +18,26 @@ pub fn build(file: &Path, device: &Device) -> anyhow::Result<(LlamaForCausalLM, 
     let config = LlamaConfig::from_json(&json, &path)?;
     let rope = config.rope(&path)?;
     let net = LlamaForCausalLM::new(&config, device);
-    Ok((net, Finisher { config, rope }))
+    Ok((
+        net,
+        Finisher {
+            config,
+            rope,
+            device: device.clone(),
+        },
+    ))
 }
 
 /// The config and RoPE settings kept aside while the module is being loaded.
 pub struct Finisher {
     config: LlamaConfig,
     rope: RopeConfig,
+    device: Device,
 }
 
 impl Finisher {
     /// Adds the RoPE tables and KV cache to the loaded module.
     pub fn finish(self, net: LlamaForCausalLM) -> Box<dyn CausalLm> {
-        Box::new(Llama::new(net, self.config, &self.rope))
+        Box::new(Llama::new(net, self.config, &self.rope, &self.device))
     }
 }

@@ -35,6 +35,7 @@ pub fn assign_parameters<M: Module>(
     let mut mapper = Assigner {
         source,
         path: Vec::new(),
+        containers: Vec::new(),
         error: None,
         missing: None,
     };
@@ -50,6 +51,8 @@ pub fn assign_parameters<M: Module>(
 struct Assigner<'a> {
     source: &'a mut dyn TensorSource,
     path: Vec<String>,
+    /// The module type holding each level of `path` (`Struct:Embedding`, ...).
+    containers: Vec<String>,
     /// First error other than a missing tensor; mapping cannot stop early, so later
     /// params are skipped once it is set.
     error: Option<LoadError>,
@@ -58,12 +61,14 @@ struct Assigner<'a> {
 }
 
 impl ModuleMapper for Assigner<'_> {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
+    fn enter_module(&mut self, name: &str, container_type: &str) {
         self.path.push(name.to_string());
+        self.containers.push(container_type.to_string());
     }
 
     fn exit_module(&mut self, _name: &str, _container_type: &str) {
         self.path.pop();
+        self.containers.pop();
     }
 
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
@@ -72,20 +77,33 @@ impl ModuleMapper for Assigner<'_> {
         }
         let name = self.path.join(".");
         let shape = param.lazy_shape();
-        let device = param.lazy_device();
+        let compute_device = param.lazy_device();
+        let mut device = compute_device.clone();
         if let Err(message) = crate::gpu::check_fits(&device, shape.as_slice()) {
-            self.error = Some(LoadError::Tensor {
-                path: self.source.origin().to_path_buf(),
-                tensor: name,
-                message,
-            });
-            return param;
+            // A table too large for one GPU buffer: an `Embedding` splits it into row blocks
+            // once loaded (`Embedding::place`), so it is staged on the host; anything else
+            // cannot be split and is refused before upload.
+            if self.containers.last().map(String::as_str) == Some("Struct:Embedding") {
+                device = Device::flex();
+            } else {
+                self.error = Some(LoadError::Tensor {
+                    path: self.source.origin().to_path_buf(),
+                    tensor: name,
+                    message,
+                });
+                return param;
+            }
         }
         match self.source.take(&name, shape.as_slice(), &device) {
             Ok(data) => {
                 let tensor = Tensor::<D>::from_data(data, &device);
                 let id = param.id;
-                param.transform_for_load(tensor, id)
+                if device == compute_device {
+                    param.transform_for_load(tensor, id)
+                } else {
+                    // Staged: `transform_for_load` would move it to the compute device.
+                    Param::initialized(id, tensor)
+                }
             }
             Err(LoadError::MissingTensors { path, names }) => {
                 self.missing

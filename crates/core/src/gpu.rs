@@ -219,6 +219,14 @@ pub fn opened(device: &Device) -> Option<(Adapter, FloatDType)> {
         .map(|(_, a, f)| (a.clone(), *f))
 }
 
+/// The largest tensor `device` can hold in one buffer, in bytes, and the bytes of one of its
+/// float elements; `None` for CPU devices (no such limit).
+pub fn buffer_limit(device: &Device) -> Option<(u64, u64)> {
+    let (adapter, float) = opened(device)?;
+    let elem = if float == FloatDType::F16 { 2 } else { 4 };
+    Some((adapter.max_tensor_bytes(), elem))
+}
+
 /// Refuses a tensor of `shape` that would not fit in one of `device`'s buffers, before it
 /// is uploaded (a too-large buffer is created without complaint and fails only at its first
 /// use). `Ok` on CPU devices.
@@ -229,6 +237,7 @@ pub fn check_fits(device: &Device, shape: &[usize]) -> Result<(), String> {
     let elem = if float == FloatDType::F16 { 2 } else { 4 };
     let bytes = shape.iter().product::<usize>() as u64 * elem;
     let limit = adapter.max_tensor_bytes();
+    debug_assert_eq!(buffer_limit(device), Some((limit, elem)));
     if bytes <= limit {
         return Ok(());
     }

@@ -8,7 +8,7 @@
 
 use crate::reference::check_model;
 use flint_core::gpu::{self, GpuFloat};
-use flint_core::{Backend, LoadError, WgpuTarget};
+use flint_core::{Backend, WgpuTarget};
 use flint_loader::load_model;
 use flint_tests::{EXPECTED, gemma3_gguf, gemma3_reference_cases, reference_cases, smollm2};
 
@@ -55,33 +55,24 @@ fn adapters_are_listed_with_their_limits() {
     }
 }
 
-/// Gemma 3's tied 262,144 × 640 embedding is 671 MB in f32. On an adapter that can bind it
-/// the model runs and gives the reference's first greedy tokens; on one that cannot
-/// (lavapipe binds 128 MiB at most) the load fails before uploading, naming the tensor and
-/// the limit, instead of failing at the first kernel.
+/// Gemma 3's tied 262,144 × 640 embedding is 671 MB in f32, more than lavapipe's (and
+/// many adapters') largest binding of 128 MiB: it is staged on the host and split into row
+/// blocks that fit, so the model still loads, and gives the reference's first greedy tokens.
 #[test]
-fn gemma3_embedding_loads_or_is_refused_by_name() {
+fn gemma3_embedding_larger_than_a_gpu_buffer_is_split_and_runs() {
     let Some(backend) = wgpu_f32() else { return };
-    let adapter = gpu::adapters().remove(0);
-    let embedding_bytes = 262_144u64 * 640 * 4;
-    match load_model(&gemma3_gguf(), backend) {
-        Err(LoadError::Tensor {
-            tensor, message, ..
-        }) => {
-            assert!(adapter.max_tensor_bytes() < embedding_bytes, "{message}");
-            assert_eq!(tensor, "model.embed_tokens.weight");
-            assert!(
-                message.contains("640 MiB") && message.contains(&adapter.name),
-                "{message}"
-            );
-        }
-        Err(other) => panic!("unexpected error: {other}"),
-        Ok(loaded) => {
-            assert!(adapter.max_tensor_bytes() >= embedding_bytes);
-            let case = gemma3_reference_cases().remove(0);
-            let mut model = loaded.model;
-            let first = flint_tests::argmax(&model.forward(&case.prompt_ids));
-            assert_eq!(first, case.generated_ids[0]);
-        }
+    let case = gemma3_reference_cases().remove(0);
+    let mut model = load_model(&gemma3_gguf(), backend).unwrap().model;
+    let logits = model.forward(&case.prompt_ids);
+    let worst = logits
+        .iter()
+        .zip(&case.prompt_logits)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(worst < 1e-2, "max |logit diff| {worst}");
+    let mut next = flint_tests::argmax(&logits);
+    for expected in &case.generated_ids[..3] {
+        assert_eq!(next, *expected);
+        next = flint_tests::argmax(&model.forward(&[next]));
     }
 }

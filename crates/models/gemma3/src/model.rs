@@ -184,13 +184,17 @@ pub struct Gemma3 {
 }
 
 impl Gemma3 {
-    /// Wraps loaded weights; computes the RoPE tables (buffers no checkpoint holds).
+    /// Wraps loaded weights for computing on `device`: places an embedding table staged on
+    /// the host (Gemma's 262k-row table is larger than some GPUs' buffers) and computes the
+    /// RoPE tables (buffers no checkpoint holds).
     pub fn new(
-        net: Gemma3ForCausalLM,
+        mut net: Gemma3ForCausalLM,
         config: Gemma3Config,
         config_path: &Path,
+        device: &Device,
     ) -> Result<Self, flint_core::LoadError> {
-        let device = net.model.embed_tokens.weight.val().device();
+        net.model.embed_tokens.place(device);
+        let device = device.clone();
         let initial = config.max_position_embeddings.min(1024);
         let kinds = config.layer_kinds(config_path)?;
         let local_rope = Rope::new(&config.local_rope(), initial, &device);
@@ -295,6 +299,6 @@ impl flint_core::CausalLm for Gemma3 {
     }
 
     fn device(&self) -> Device {
-        self.net.model.embed_tokens.weight.val().device()
+        self.net.model.embed_tokens.device()
     }
 }

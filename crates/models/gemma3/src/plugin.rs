@@ -33,6 +33,7 @@ impl Architecture for Gemma3Architecture {
             net: Some(net),
             config,
             config_path: config_path.to_path_buf(),
+            device: device.clone(),
         }))
     }
 }
@@ -42,6 +43,8 @@ struct Gemma3Skeleton {
     net: Option<Gemma3ForCausalLM>,
     config: Gemma3Config,
     config_path: PathBuf,
+    /// Where the model computes (a staged embedding is placed here).
+    device: Device,
 }
 
 impl ModelSkeleton for Gemma3Skeleton {
@@ -57,6 +60,11 @@ impl ModelSkeleton for Gemma3Skeleton {
         let net = self.net.ok_or_else(|| LoadError::Other {
             message: "gemma3: finish called without loaded weights".into(),
         })?;
-        Ok(Box::new(Gemma3::new(net, self.config, &self.config_path)?))
+        Ok(Box::new(Gemma3::new(
+            net,
+            self.config,
+            &self.config_path,
+            &self.device,
+        )?))
     }
 }

@@ -150,9 +150,17 @@ pub struct Llama {
 }
 
 impl Llama {
-    /// Wraps loaded weights; computes the RoPE tables (buffers no checkpoint holds).
-    pub fn new(net: LlamaForCausalLM, config: LlamaConfig, rope: &RopeConfig) -> Self {
-        let device = net.model.embed_tokens.weight.val().device();
+    /// Wraps loaded weights for computing on `device`: places an embedding table staged on
+    /// the host (too large for one GPU buffer) and computes the RoPE tables (buffers no
+    /// checkpoint holds).
+    pub fn new(
+        mut net: LlamaForCausalLM,
+        config: LlamaConfig,
+        rope: &RopeConfig,
+        device: &Device,
+    ) -> Self {
+        net.model.embed_tokens.place(device);
+        let device = device.clone();
         let rope = Rope::new(rope, config.max_position_embeddings.min(1024), &device);
         let caches = vec![KvCache::default(); config.num_hidden_layers];
         Self {
@@ -236,6 +244,6 @@ impl flint_core::CausalLm for Llama {
     }
 
     fn device(&self) -> Device {
-        self.net.model.embed_tokens.weight.val().device()
+        self.net.model.embed_tokens.device()
     }
 }

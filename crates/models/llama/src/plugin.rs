@@ -35,6 +35,7 @@ impl Architecture for LlamaArchitecture {
             net: Some(net),
             config,
             rope,
+            device: device.clone(),
         }))
     }
 }
@@ -44,6 +45,8 @@ struct LlamaSkeleton {
     net: Option<LlamaForCausalLM>,
     config: LlamaConfig,
     rope: RopeConfig,
+    /// Where the model computes (a staged embedding is placed here).
+    device: Device,
 }
 
 impl ModelSkeleton for LlamaSkeleton {
@@ -59,6 +62,11 @@ impl ModelSkeleton for LlamaSkeleton {
         let net = self.net.ok_or_else(|| LoadError::Other {
             message: "llama: finish called without loaded weights".into(),
         })?;
-        Ok(Box::new(Llama::new(net, self.config, &self.rope)))
+        Ok(Box::new(Llama::new(
+            net,
+            self.config,
+            &self.rope,
+            &self.device,
+        )))
     }
 }
