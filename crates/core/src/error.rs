@@ -56,6 +56,9 @@ pub enum LoadError {
     MissingTensors { path: PathBuf, names: Vec<String> },
     #[error("{path}: unexpected tensors the model does not use: {}", names.join(", "))]
     UnexpectedTensors { path: PathBuf, names: Vec<String> },
+    /// The model cannot fit in the memory available (refused before allocating).
+    #[error("{path}: model too large: {message}")]
+    TooLarge { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Tokenizer { path: PathBuf, message: String },
     #[error("{message}")]

@@ -6,6 +6,11 @@ use minijinja::{Environment, ErrorKind, context};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// Template instructions one rendering may run: real templates use tens per message, so
+/// this allows conversations of many thousand turns and stops a hostile template (nested
+/// `range(100000)` loops) within a second or so.
+const TEMPLATE_FUEL: u64 = 20_000_000;
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ChatMessage {
     pub role: String,
@@ -52,6 +57,14 @@ impl ChatTemplate {
             return Ok(None);
         }
         let json = crate::config::read_json(&path)?;
+        Self::from_tokenizer_config(&json, &path)
+    }
+
+    /// The template of a parsed `tokenizer_config.json` (`path` names it in errors).
+    pub fn from_tokenizer_config(
+        json: &serde_json::Value,
+        path: &Path,
+    ) -> Result<Option<Self>, LoadError> {
         let source = match json.get("chat_template") {
             Some(serde_json::Value::String(s)) => s.clone(),
             // Some configs hold a list of named templates; "default" is the chat one.
@@ -59,11 +72,11 @@ impl ChatTemplate {
                 .iter()
                 .find(|t| t.get("name").and_then(|n| n.as_str()) == Some("default"))
                 .and_then(|t| t.get("template")?.as_str().map(str::to_string))
-                .ok_or_else(|| LoadError::config(&path, "chat_template", "no `default` entry"))?,
+                .ok_or_else(|| LoadError::config(path, "chat_template", "no `default` entry"))?,
             None | Some(serde_json::Value::Null) => return Ok(None),
             Some(_) => {
                 return Err(LoadError::config(
-                    &path,
+                    path,
                     "chat_template",
                     "expected a string or a list of named templates",
                 ));
@@ -82,7 +95,7 @@ impl ChatTemplate {
             source,
             bos_token: token("bos_token"),
             eos_token: token("eos_token"),
-            path,
+            path: path.to_path_buf(),
         }))
     }
 
@@ -91,6 +104,8 @@ impl ChatTemplate {
         let err =
             |e: minijinja::Error| LoadError::config(&self.path, "chat_template", e.to_string());
         let mut env = Environment::new();
+        // A template comes with the model: nested loops must not hang the chat.
+        env.set_fuel(Some(TEMPLATE_FUEL));
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         env.add_function(
             "raise_exception",
@@ -108,5 +123,45 @@ impl ChatTemplate {
                 eos_token => self.eos_token,
             })
             .map_err(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(source: &str) -> ChatTemplate {
+        let json = serde_json::json!({ "chat_template": source, "bos_token": "<s>" });
+        ChatTemplate::from_tokenizer_config(&json, Path::new("tokenizer_config.json"))
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
+    fn renders_messages_with_the_generation_prompt() {
+        let t = template(
+            "{{ bos_token }}{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}\
+             {% if add_generation_prompt %}[assistant]{% endif %}",
+        );
+        let messages = [ChatMessage {
+            role: "user".into(),
+            content: "hi".into(),
+        }];
+        assert_eq!(t.render(&messages).unwrap(), "<s>[user]hi[assistant]");
+    }
+
+    #[test]
+    fn a_template_that_would_loop_for_hours_runs_out_of_fuel() {
+        let t = template(
+            "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+        );
+        let start = std::time::Instant::now();
+        let err = t.render(&[]).unwrap_err().to_string();
+        assert!(
+            err.contains("tokenizer_config.json") && err.contains("`chat_template`"),
+            "{err}"
+        );
+        assert!(err.contains("fuel"), "{err}");
+        assert!(start.elapsed().as_secs() < 30, "{:?}", start.elapsed());
     }
 }

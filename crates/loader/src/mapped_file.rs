@@ -12,6 +12,23 @@ use std::sync::Arc;
 pub struct MappedFile {
     path: PathBuf,
     map: Arc<Mmap>,
+    /// Length and modification time when mapped, to notice a file rewritten under us.
+    stamp: Stamp,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Stamp {
+    fn of(metadata: &std::fs::Metadata) -> Self {
+        Self {
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+        }
+    }
 }
 
 struct SharedMap(Arc<Mmap>);
@@ -32,14 +49,39 @@ impl AsRef<[u8]> for MappedFile {
 impl MappedFile {
     pub fn open(path: &Path) -> Result<Self, LoadError> {
         let file = File::open(path).map_err(|e| LoadError::io(path, e))?;
+        let metadata = file.metadata().map_err(|e| LoadError::io(path, e))?;
+        if !metadata.is_file() {
+            return Err(LoadError::io(
+                path,
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+            ));
+        }
         // SAFETY: the map is read-only. If another process truncates the file while it is
         // mapped, touching the lost pages raises SIGBUS; flint documents this (as llama.cpp
-        // and safetensors do) rather than copying every checkpoint.
+        // and safetensors do) rather than copying every checkpoint, and checks the file's
+        // length and mtime after loading (`check_unchanged`) to catch a rewrite that did not
+        // crash. See docs/reliability.md.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| LoadError::io(path, e))?;
+        let stamp = Stamp::of(&metadata);
+        if map.len() as u64 != stamp.len {
+            return Err(changed(path));
+        }
         Ok(Self {
             path: path.to_path_buf(),
             map: Arc::new(map),
+            stamp,
         })
+    }
+
+    /// Errs if the file at our path no longer has the length and modification time it had
+    /// when mapped: it was rewritten or replaced while loading, so the values read may mix
+    /// two versions of it.
+    pub fn check_unchanged(&self) -> Result<(), LoadError> {
+        let metadata = std::fs::metadata(&self.path).map_err(|e| LoadError::io(&self.path, e))?;
+        if Stamp::of(&metadata) != self.stamp {
+            return Err(changed(&self.path));
+        }
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -73,8 +115,48 @@ impl MappedFile {
     }
 }
 
+fn changed(path: &Path) -> LoadError {
+    LoadError::Header {
+        path: path.to_path_buf(),
+        message: "the file changed while it was being loaded (rewritten, truncated or \
+                  replaced); load it again once it is complete"
+            .into(),
+    }
+}
+
 fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     if size > 0 { size as usize } else { 4096 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_rewritten_after_mapping_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.safetensors");
+        std::fs::write(&path, [1u8; 64]).unwrap();
+        let mapped = MappedFile::open(&path).unwrap();
+        assert!(mapped.check_unchanged().is_ok());
+
+        // Same length, new contents: only the modification time tells.
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        file.set_modified(later).unwrap();
+        let err = mapped.check_unchanged().unwrap_err().to_string();
+        assert!(
+            err.contains("w.safetensors") && err.contains("changed"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_directory_is_not_mapped() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = MappedFile::open(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+    }
 }
