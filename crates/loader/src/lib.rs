@@ -35,6 +35,7 @@ pub use convert::{FloatDtype, to_f32_vec};
 pub use gguf::export::{ConvertReport, convert_gguf};
 pub use gguf::is_gguf;
 pub use inspect::{TensorSummary, inspect};
+pub use mapped_file::{ReadMode, set_read_mode};
 pub use memory::available_bytes;
 pub use safetensors_file::{TensorEntry, parse_header as parse_safetensors_header};
 pub use source::AssignStats;

@@ -1,19 +1,54 @@
-//! A read-only memory map of a checkpoint file, shareable as zero-copy `bytes::Bytes`.
+//! A read-only memory map of a checkpoint file (or, in copy mode, the file read into memory),
+//! shareable as zero-copy `bytes::Bytes`.
 
 use flint_core::LoadError;
 use memmap2::{Mmap, UncheckedAdvice};
 use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-/// A mapped file. Slices of it can outlive the loader (burn-flex tensors keep pointing into
-/// the map), so the map is reference-counted and unmapped when the last slice goes.
+/// How checkpoint files are brought into memory.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum ReadMode {
+    /// Map read-only (fast, shared with the page cache; a file truncated meanwhile raises
+    /// SIGBUS on access).
+    #[default]
+    Map,
+    /// Read the whole file into an owned buffer (one sequential read): what happens to the
+    /// file afterwards cannot affect the process. `--no-mmap`.
+    Copy,
+}
+
+static COPY_MODE: AtomicBool = AtomicBool::new(false);
+
+/// Sets how every later load brings files into memory (the CLI's `--no-mmap`).
+pub fn set_read_mode(mode: ReadMode) {
+    COPY_MODE.store(mode == ReadMode::Copy, Ordering::Relaxed);
+}
+
+fn read_mode() -> ReadMode {
+    if COPY_MODE.load(Ordering::Relaxed) {
+        ReadMode::Copy
+    } else {
+        ReadMode::Map
+    }
+}
+
+/// A mapped (or read) file. Slices of it can outlive the loader (burn-flex tensors keep
+/// pointing into it), so the bytes are reference-counted and freed when the last slice goes.
 #[derive(Clone)]
 pub struct MappedFile {
     path: PathBuf,
-    map: Arc<Mmap>,
+    map: Arc<Storage>,
     /// Length and modification time when mapped, to notice a file rewritten under us.
     stamp: Stamp,
+}
+
+enum Storage {
+    Map(Mmap),
+    Owned(Vec<u8>),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -31,15 +66,23 @@ impl Stamp {
     }
 }
 
-struct SharedMap(Arc<Mmap>);
+struct SharedMap(Arc<Storage>);
 
 impl AsRef<[u8]> for SharedMap {
     fn as_ref(&self) -> &[u8] {
-        &self.0[..]
+        self.0.bytes()
     }
 }
 
-/// The whole file, for parsers that take a byte owner (`flint_gguf::GgufFile::from_shared`).
+impl Storage {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Storage::Map(map) => map,
+            Storage::Owned(bytes) => bytes,
+        }
+    }
+}
+
 impl AsRef<[u8]> for MappedFile {
     fn as_ref(&self) -> &[u8] {
         self.bytes()
@@ -47,8 +90,13 @@ impl AsRef<[u8]> for MappedFile {
 }
 
 impl MappedFile {
+    /// Maps `path`, or reads it under [`ReadMode::Copy`].
     pub fn open(path: &Path) -> Result<Self, LoadError> {
-        let file = File::open(path).map_err(|e| LoadError::io(path, e))?;
+        Self::open_with(path, read_mode())
+    }
+
+    pub fn open_with(path: &Path, mode: ReadMode) -> Result<Self, LoadError> {
+        let mut file = File::open(path).map_err(|e| LoadError::io(path, e))?;
         let metadata = file.metadata().map_err(|e| LoadError::io(path, e))?;
         if !metadata.is_file() {
             return Err(LoadError::io(
@@ -60,10 +108,23 @@ impl MappedFile {
         // mapped, touching the lost pages raises SIGBUS; flint documents this (as llama.cpp
         // and safetensors do) rather than copying every checkpoint, and checks the file's
         // length and mtime after loading (`check_unchanged`) to catch a rewrite that did not
-        // crash. See docs/reliability.md.
-        let map = unsafe { Mmap::map(&file) }.map_err(|e| LoadError::io(path, e))?;
+        // crash; `ReadMode::Copy` (`--no-mmap`) avoids the map. See docs/reliability.md.
+        let map = match mode {
+            ReadMode::Map => {
+                Storage::Map(unsafe { Mmap::map(&file) }.map_err(|e| LoadError::io(path, e))?)
+            }
+            ReadMode::Copy => {
+                let mut bytes = Vec::new();
+                bytes
+                    .try_reserve_exact(metadata.len() as usize)
+                    .map_err(|e| LoadError::io(path, std::io::Error::other(e)))?;
+                file.read_to_end(&mut bytes)
+                    .map_err(|e| LoadError::io(path, e))?;
+                Storage::Owned(bytes)
+            }
+        };
         let stamp = Stamp::of(&metadata);
-        if map.len() as u64 != stamp.len {
+        if map.bytes().len() as u64 != stamp.len {
             return Err(changed(path));
         }
         Ok(Self {
@@ -89,7 +150,7 @@ impl MappedFile {
     }
 
     pub fn bytes(&self) -> &[u8] {
-        &self.map[..]
+        self.map.bytes()
     }
 
     /// A zero-copy, reference-counted view of `range` that keeps the map alive.
@@ -101,6 +162,9 @@ impl MappedFile {
     /// in this process's resident memory once their contents were copied elsewhere.
     /// Only whole pages inside the range are released.
     pub fn release(&self, range: std::ops::Range<usize>) {
+        let Storage::Map(map) = &*self.map else {
+            return; // an owned buffer is freed whole, with its last user
+        };
         let page = page_size();
         let start = range.start.div_ceil(page) * page;
         let end = (range.end / page) * page;
@@ -108,8 +172,7 @@ impl MappedFile {
             // SAFETY: the map is read-only and file-backed; after DONTNEED a later read of
             // these pages faults them back in from the file, so no slice observes a change.
             let _ = unsafe {
-                self.map
-                    .unchecked_advise_range(UncheckedAdvice::DontNeed, start, end - start)
+                map.unchecked_advise_range(UncheckedAdvice::DontNeed, start, end - start)
             };
         }
     }
@@ -151,6 +214,26 @@ mod tests {
             err.contains("w.safetensors") && err.contains("changed"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn copy_mode_reads_the_file_and_no_longer_depends_on_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.safetensors");
+        let content: Vec<u8> = (0..=255).collect();
+        std::fs::write(&path, &content).unwrap();
+        let copied = MappedFile::open_with(&path, ReadMode::Copy).unwrap();
+        // Truncating a mapped file would make these bytes raise SIGBUS; copied, they stay.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        assert_eq!(copied.bytes(), &content[..]);
+        assert_eq!(copied.shared_slice(10..20).as_ref(), &content[10..20]);
+        copied.release(0..256);
+        assert!(copied.check_unchanged().is_err());
     }
 
     #[test]
