@@ -101,11 +101,15 @@ fn header_error(path: &Path, bytes: &[u8], err: SafeTensorError) -> LoadError {
             path,
             message: format!("{} bytes, too short for a safetensors header", bytes.len()),
         },
+        SafeTensorError::HeaderTooLarge => LoadError::Header {
+            path,
+            message: format!(
+                "header claims {} bytes, more than the 100 MB safetensors allows",
+                claimed_header_len(bytes)
+            ),
+        },
         SafeTensorError::InvalidHeaderLength => {
-            let claimed = bytes
-                .get(..8)
-                .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
-                .unwrap_or(0);
+            let claimed = claimed_header_len(bytes);
             LoadError::Truncated {
                 path,
                 message: format!(
@@ -158,6 +162,14 @@ fn header_error(path: &Path, bytes: &[u8], err: SafeTensorError) -> LoadError {
             message: format!("invalid safetensors header: {other}"),
         },
     }
+}
+
+/// The header length the first 8 bytes claim (0 when there are fewer).
+fn claimed_header_len(bytes: &[u8]) -> u64 {
+    bytes
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+        .unwrap_or(0)
 }
 
 /// The JSON header's bytes, if the length prefix fits the file.
