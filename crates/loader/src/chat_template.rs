@@ -113,16 +113,26 @@ impl ChatTemplate {
                 Err(minijinja::Error::new(ErrorKind::InvalidOperation, msg))
             },
         );
-        env.add_template("chat", &self.source).map_err(err)?;
-        let template = env.get_template("chat").map_err(err)?;
-        template
-            .render(context! {
+        // minijinja can panic on some hostile templates (found by fuzzing: a negative-step
+        // slice of an empty string indexes out of bounds); the template comes with the
+        // model, so that is an error about the model, not a crash.
+        let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            env.add_template("chat", &self.source)?;
+            env.get_template("chat")?.render(context! {
                 messages => messages,
                 add_generation_prompt => true,
                 bos_token => self.bos_token,
                 eos_token => self.eos_token,
             })
-            .map_err(err)
+        }));
+        match rendered {
+            Ok(result) => result.map_err(err),
+            Err(_) => Err(LoadError::config(
+                &self.path,
+                "chat_template",
+                "the template engine (minijinja) panicked on this template",
+            )),
+        }
     }
 }
 
@@ -148,6 +158,18 @@ mod tests {
             content: "hi".into(),
         }];
         assert_eq!(t.render(&messages).unwrap(), "<s>[user]hi[assistant]");
+    }
+
+    /// fuzz/regressions/chat_template/negative-step-slice-of-empty-string.json
+    #[test]
+    fn a_template_that_makes_minijinja_panic_is_an_error() {
+        let t = template("{{ ''[1:0:-1] }}");
+        let err = t.render(&[]).unwrap_err().to_string();
+        assert!(
+            err.contains("tokenizer_config.json") && err.contains("`chat_template`"),
+            "{err}"
+        );
+        assert!(err.contains("panicked"), "{err}");
     }
 
     #[test]
