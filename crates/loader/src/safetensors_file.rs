@@ -6,6 +6,9 @@ use safetensors::{Dtype, SafeTensorError, SafeTensors};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// The safetensors crate refuses longer headers; nothing larger is parsed here either.
+const MAX_HEADER_LEN: usize = 100_000_000;
+
 /// Where one tensor's bytes lie inside a mapped file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TensorEntry {
@@ -36,7 +39,8 @@ impl SafetensorsFile {
 pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<BTreeMap<String, TensorEntry>, LoadError> {
     // serde keeps the last of two equal keys, so a duplicate would silently shadow a tensor
     // (or surface as a confusing offset gap): it is named first.
-    if let Some(name) = header_json(bytes).and_then(duplicate_name) {
+    let checkable = header_json(bytes).filter(|h| h.len() <= MAX_HEADER_LEN);
+    if let Some(name) = checkable.and_then(duplicate_name) {
         return Err(LoadError::Tensor {
             path: path.to_path_buf(),
             tensor: name,
