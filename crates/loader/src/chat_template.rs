@@ -142,7 +142,7 @@ impl ChatTemplate {
         let mut out = BoundedOutput(Vec::new(), false);
         let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             env.add_template("chat", &self.source)?;
-            env.get_template("chat")?.render_to_write(
+            env.get_template("chat")?.render_captured_to(
                 context! {
                     messages => messages,
                     add_generation_prompt => true,
