@@ -2,6 +2,7 @@
 //! lives, how to build it when absent, and the reference outputs the numpy model wrote.
 
 pub mod gguf_writer;
+pub mod malformed;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

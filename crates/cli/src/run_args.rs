@@ -37,10 +37,18 @@ pub struct RunArgs {
     /// adapter supports it). bf16 checkpoints are converted on load.
     #[arg(long)]
     pub dtype: Option<GpuFloat>,
+    /// Read the checkpoint into memory instead of mapping it: a file truncated or rewritten
+    /// while flint runs then cannot crash it (SIGBUS), for a full read at load and the
+    /// file's size in memory.
+    #[arg(long)]
+    pub no_mmap: bool,
 }
 
 impl RunArgs {
     pub fn open(&self) -> anyhow::Result<ReadyModel> {
+        if self.no_mmap {
+            flint_loader::set_read_mode(flint_loader::ReadMode::Copy);
+        }
         ReadyModel::open(&self.model, self.backend()?)
     }
 

@@ -1,7 +1,7 @@
 //! The `flint` binary's contract: stdout holds only the generated text (or one JSON object),
 //! diagnostics go to stderr, bad input exits non-zero with nothing on stdout.
 
-use flint_tests::{smollm2, smollm2_gguf, tiny};
+use flint_tests::{malformed, smollm2, smollm2_gguf, tiny};
 use std::process::{Command, Output};
 
 /// `flint chat` on `model` with every stdio piped.
@@ -576,6 +576,127 @@ fn convert_of_a_bad_file_exits_non_zero_naming_it() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("broken.gguf"), "{stderr}");
     assert!(!tmp.path().join("out/model.safetensors").exists());
+}
+
+/// The malformed-input corpus (`flint_tests::malformed`, made from the real fixture): every
+/// case exits non-zero (not by a signal), writes nothing to stdout, and names the file and
+/// the tensor or key at fault on stderr.
+#[test]
+fn every_malformed_model_is_refused_with_a_named_error_and_empty_stdout() {
+    let cases = malformed::corpus();
+    assert!(cases.len() >= 30, "{} cases", cases.len());
+    let mut failures = Vec::new();
+    for case in cases {
+        let model = case.model.to_str().unwrap();
+        let mut args = vec!["generate", "--model", model, "--prompt", "hi"];
+        args.extend(["--max-new-tokens", "1"]);
+        args.extend(&case.args);
+        let out = flint(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let missing: Vec<_> = case
+            .expect
+            .iter()
+            .filter(|e| !stderr.contains(*e))
+            .collect();
+        if out.status.code().is_none_or(|c| c == 0) || !out.stdout.is_empty() || !missing.is_empty()
+        {
+            failures.push(format!(
+                "{}: {:?}, stdout {:?}, stderr lacks {missing:?}: {stderr}",
+                case.name,
+                out.status,
+                String::from_utf8_lossy(&out.stdout)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The fixture with `max_position_embeddings` set to `context` (weights hard-linked).
+fn smollm2_with_context(context: usize) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = smollm2().join("hf-bf16");
+    for entry in std::fs::read_dir(&fixture).unwrap() {
+        let entry = entry.unwrap();
+        let to = tmp.path().join(entry.file_name());
+        if std::fs::hard_link(entry.path(), &to).is_err() {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+    let config = tmp.path().join("config.json");
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    value["max_position_embeddings"] = context.into();
+    std::fs::remove_file(&config).unwrap();
+    std::fs::write(&config, value.to_string()).unwrap();
+    tmp
+}
+
+#[test]
+fn a_prompt_longer_than_the_context_is_a_clear_error() {
+    let model = smollm2_with_context(8);
+    let out = flint(&[
+        "generate",
+        "--model",
+        model.path().to_str().unwrap(),
+        "--prompt",
+        "one two three four five six seven eight nine ten",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the model's context holds 8"), "{stderr}");
+}
+
+#[test]
+fn max_new_tokens_beyond_the_context_stops_when_the_context_is_full() {
+    let model = smollm2_with_context(8);
+    let out = flint(&[
+        "generate",
+        "--model",
+        model.path().to_str().unwrap(),
+        "--prompt",
+        "The capital of France is",
+        "--max-new-tokens",
+        "1000",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let prompt = json["prompt_tokens"].as_u64().unwrap();
+    let generated = json["tokens"].as_array().unwrap().len() as u64;
+    assert_eq!(prompt + generated, 8, "{json}");
+    assert_eq!(json["finish_reason"], "length");
+}
+
+/// `--no-mmap` reads the files instead of mapping them, and generates the same text.
+#[test]
+fn no_mmap_gives_the_same_text() {
+    for model in [smollm2().join("hf-bf16"), smollm2_gguf()] {
+        let model = model.to_str().unwrap();
+        let args = [
+            "generate",
+            "--model",
+            model,
+            "--prompt",
+            "The capital of France is",
+        ];
+        let mut copied = args.to_vec();
+        copied.extend(["--max-new-tokens", "3", "--no-mmap"]);
+        let out = flint(&copied);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).starts_with(" Paris."),
+            "{model}"
+        );
+    }
 }
 
 /// Whether the GPU tests are skipped on purpose (a machine with no WebGPU adapter at all).

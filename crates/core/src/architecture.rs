@@ -18,6 +18,14 @@ pub trait Architecture: Sync {
     fn model_types(&self) -> &'static [&'static str];
     /// `config.json` `architectures` entries this architecture accepts.
     fn class_names(&self) -> &'static [&'static str];
+    /// Parameters (elements) of the module `config` describes, so the loader can refuse a
+    /// model that cannot fit in memory before building anything. Saturates rather than
+    /// overflows: a hostile config must give a huge number, not a small one.
+    fn parameter_count(
+        &self,
+        config: &serde_json::Value,
+        config_path: &Path,
+    ) -> Result<u64, LoadError>;
     /// Builds the module with lazy (unallocated) parameters from a parsed `config.json`.
     /// `config_path` is only used to name the file in errors.
     fn build(

@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("{path}: {source}")]
+    /// The OS error is part of the message, not a `source`: printed as a chain
+    /// (`{:#}`), it would otherwise appear twice.
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: malformed JSON: {message}")]
     Json { path: PathBuf, message: String },
@@ -56,6 +57,9 @@ pub enum LoadError {
     MissingTensors { path: PathBuf, names: Vec<String> },
     #[error("{path}: unexpected tensors the model does not use: {}", names.join(", "))]
     UnexpectedTensors { path: PathBuf, names: Vec<String> },
+    /// The model cannot fit in the memory available (refused before allocating).
+    #[error("{path}: model too large: {message}")]
+    TooLarge { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Tokenizer { path: PathBuf, message: String },
     #[error("{message}")]
@@ -63,10 +67,10 @@ pub enum LoadError {
 }
 
 impl LoadError {
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 

@@ -6,6 +6,34 @@ use minijinja::{Environment, ErrorKind, context};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// Template instructions one rendering may run: real templates use tens per message, so
+/// this allows conversations of many thousand turns and stops a hostile template (nested
+/// `range(100000)` loops) within a second or so.
+const TEMPLATE_FUEL: u64 = 20_000_000;
+
+/// Bytes one rendering may write. Fuel bounds instructions, not output: found by fuzzing, a
+/// template of 1.3 kB emitted over 256 MiB within its fuel. 16 MiB is millions of tokens,
+/// beyond any context.
+const MAX_RENDERED_BYTES: usize = 16 << 20;
+
+/// The rendered prompt, refusing to grow past [`MAX_RENDERED_BYTES`] (and remembering it
+/// did: minijinja reports a failed write without its message).
+struct BoundedOutput(Vec<u8>, bool);
+
+impl std::io::Write for BoundedOutput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_RENDERED_BYTES {
+            self.1 = true;
+            return Err(std::io::Error::other("output bound"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ChatMessage {
     pub role: String,
@@ -52,6 +80,14 @@ impl ChatTemplate {
             return Ok(None);
         }
         let json = crate::config::read_json(&path)?;
+        Self::from_tokenizer_config(&json, &path)
+    }
+
+    /// The template of a parsed `tokenizer_config.json` (`path` names it in errors).
+    pub fn from_tokenizer_config(
+        json: &serde_json::Value,
+        path: &Path,
+    ) -> Result<Option<Self>, LoadError> {
         let source = match json.get("chat_template") {
             Some(serde_json::Value::String(s)) => s.clone(),
             // Some configs hold a list of named templates; "default" is the chat one.
@@ -59,11 +95,11 @@ impl ChatTemplate {
                 .iter()
                 .find(|t| t.get("name").and_then(|n| n.as_str()) == Some("default"))
                 .and_then(|t| t.get("template")?.as_str().map(str::to_string))
-                .ok_or_else(|| LoadError::config(&path, "chat_template", "no `default` entry"))?,
+                .ok_or_else(|| LoadError::config(path, "chat_template", "no `default` entry"))?,
             None | Some(serde_json::Value::Null) => return Ok(None),
             Some(_) => {
                 return Err(LoadError::config(
-                    &path,
+                    path,
                     "chat_template",
                     "expected a string or a list of named templates",
                 ));
@@ -82,7 +118,7 @@ impl ChatTemplate {
             source,
             bos_token: token("bos_token"),
             eos_token: token("eos_token"),
-            path,
+            path: path.to_path_buf(),
         }))
     }
 
@@ -91,6 +127,8 @@ impl ChatTemplate {
         let err =
             |e: minijinja::Error| LoadError::config(&self.path, "chat_template", e.to_string());
         let mut env = Environment::new();
+        // A template comes with the model: nested loops must not hang the chat.
+        env.set_fuel(Some(TEMPLATE_FUEL));
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         env.add_function(
             "raise_exception",
@@ -98,15 +136,106 @@ impl ChatTemplate {
                 Err(minijinja::Error::new(ErrorKind::InvalidOperation, msg))
             },
         );
-        env.add_template("chat", &self.source).map_err(err)?;
-        let template = env.get_template("chat").map_err(err)?;
-        template
-            .render(context! {
-                messages => messages,
-                add_generation_prompt => true,
-                bos_token => self.bos_token,
-                eos_token => self.eos_token,
-            })
-            .map_err(err)
+        // minijinja can panic on some hostile templates (found by fuzzing: a negative-step
+        // slice of an empty string indexes out of bounds); the template comes with the
+        // model, so that is an error about the model, not a crash.
+        let mut out = BoundedOutput(Vec::new(), false);
+        let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            env.add_template("chat", &self.source)?;
+            env.get_template("chat")?.render_captured_to(
+                context! {
+                    messages => messages,
+                    add_generation_prompt => true,
+                    bos_token => self.bos_token,
+                    eos_token => self.eos_token,
+                },
+                &mut out,
+            )?;
+            Ok::<(), minijinja::Error>(())
+        }));
+        match rendered {
+            Ok(Err(_)) if out.1 => Err(LoadError::config(
+                &self.path,
+                "chat_template",
+                format!(
+                    "the rendered prompt exceeds {} MiB",
+                    MAX_RENDERED_BYTES >> 20
+                ),
+            )),
+            Ok(result) => {
+                result.map_err(err)?;
+                String::from_utf8(out.0)
+                    .map_err(|e| LoadError::config(&self.path, "chat_template", e.to_string()))
+            }
+            Err(_) => Err(LoadError::config(
+                &self.path,
+                "chat_template",
+                "the template engine (minijinja) panicked on this template",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(source: &str) -> ChatTemplate {
+        let json = serde_json::json!({ "chat_template": source, "bos_token": "<s>" });
+        ChatTemplate::from_tokenizer_config(&json, Path::new("tokenizer_config.json"))
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
+    fn renders_messages_with_the_generation_prompt() {
+        let t = template(
+            "{{ bos_token }}{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}\
+             {% if add_generation_prompt %}[assistant]{% endif %}",
+        );
+        let messages = [ChatMessage {
+            role: "user".into(),
+            content: "hi".into(),
+        }];
+        assert_eq!(t.render(&messages).unwrap(), "<s>[user]hi[assistant]");
+    }
+
+    /// fuzz/regressions/chat_template/negative-step-slice-of-empty-string.json
+    #[test]
+    fn a_template_that_makes_minijinja_panic_is_an_error() {
+        let t = template("{{ ''[1:0:-1] }}");
+        let err = t.render(&[]).unwrap_err().to_string();
+        assert!(
+            err.contains("tokenizer_config.json") && err.contains("`chat_template`"),
+            "{err}"
+        );
+        assert!(err.contains("panicked"), "{err}");
+    }
+
+    /// fuzz/regressions/chat_template/output-beyond-the-bound.json, simplified.
+    #[test]
+    fn a_template_that_writes_gigabytes_is_stopped_at_the_output_bound() {
+        let raw = "x".repeat(1000);
+        let t = template(&format!(
+            "{{% for i in range(100000) %}}{{% for j in range(100) %}}{raw}{{% endfor %}}{{% endfor %}}"
+        ));
+        let err = t.render(&[]).unwrap_err().to_string();
+        assert!(err.contains("`chat_template`"), "{err}");
+        assert!(err.contains("exceeds 16 MiB"), "{err}");
+    }
+
+    #[test]
+    fn a_template_that_would_loop_for_hours_runs_out_of_fuel() {
+        let t = template(
+            "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+        );
+        let start = std::time::Instant::now();
+        let err = t.render(&[]).unwrap_err().to_string();
+        assert!(
+            err.contains("tokenizer_config.json") && err.contains("`chat_template`"),
+            "{err}"
+        );
+        assert!(err.contains("fuel"), "{err}");
+        assert!(start.elapsed().as_secs() < 30, "{:?}", start.elapsed());
     }
 }

@@ -19,11 +19,6 @@ pub struct Checkpoint {
     pub origin: PathBuf,
 }
 
-#[derive(Deserialize)]
-struct ShardIndex {
-    weight_map: BTreeMap<String, String>,
-}
-
 impl Checkpoint {
     /// Opens a checkpoint file, or a directory holding `model.safetensors` or a shard index.
     pub fn open(path: &Path) -> Result<Self, LoadError> {
@@ -62,57 +57,23 @@ impl Checkpoint {
     }
 
     fn sharded(index_path: &Path) -> Result<Self, LoadError> {
-        let text = std::fs::read_to_string(index_path).map_err(|e| LoadError::io(index_path, e))?;
-        let index: ShardIndex = serde_json::from_str(&text).map_err(|e| LoadError::Json {
-            path: index_path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let text = std::fs::read(index_path).map_err(|e| LoadError::io(index_path, e))?;
+        let index = ShardIndex::parse(index_path, &text)?;
         let dir = index_path.parent().unwrap_or(Path::new("."));
-
         // Map each shard once, whatever the number of tensors naming it.
-        let mut shard_names: Vec<&String> = index.weight_map.values().collect();
-        shard_names.sort();
-        shard_names.dedup();
-        let mut files = Vec::with_capacity(shard_names.len());
-        let mut file_of: HashMap<&str, usize> = HashMap::new();
-        for shard in shard_names {
-            if shard.contains('/') || shard.contains('\\') || shard.contains("..") {
-                return Err(LoadError::Header {
-                    path: index_path.to_path_buf(),
-                    message: format!("shard name {shard:?} must be a file in the same directory"),
-                });
+        let mut files = Vec::with_capacity(index.shards.len());
+        for shard in &index.shards {
+            let path = dir.join(shard);
+            if !path.is_file() {
+                let message = format!("shard listed in {INDEX_FILE} is missing");
+                let kind = std::io::ErrorKind::NotFound;
+                return Err(LoadError::io(path, std::io::Error::new(kind, message)));
             }
-            file_of.insert(shard.as_str(), files.len());
-            files.push(SafetensorsFile::open(&dir.join(shard))?);
+            files.push(SafetensorsFile::open(&path)?);
         }
-
-        // The index and the shard headers must agree exactly.
-        let mut tensors = BTreeMap::new();
-        for (name, shard) in &index.weight_map {
-            let i = file_of[shard.as_str()];
-            let Some(entry) = files[i].tensors.get(name) else {
-                return Err(LoadError::Tensor {
-                    path: files[i].file.path().to_path_buf(),
-                    tensor: name.clone(),
-                    message: format!("listed in {INDEX_FILE} but absent from this shard"),
-                });
-            };
-            tensors.insert(name.clone(), (i, entry.clone()));
-        }
-        for file in &files {
-            for name in file.tensors.keys() {
-                let listed = index.weight_map.get(name).map(|s| file_of[s.as_str()]);
-                if listed.map(|i| files[i].file.path()) != Some(file.file.path()) {
-                    return Err(LoadError::Tensor {
-                        path: file.file.path().to_path_buf(),
-                        tensor: name.clone(),
-                        message: format!(
-                            "present in this shard but {INDEX_FILE} does not map it here"
-                        ),
-                    });
-                }
-            }
-        }
+        let headers: Vec<(&Path, &BTreeMap<String, TensorEntry>)> =
+            files.iter().map(|f| (f.file.path(), &f.tensors)).collect();
+        let tensors = index.match_headers(&headers)?;
         Ok(Self {
             files,
             tensors,
@@ -123,5 +84,102 @@ impl Checkpoint {
     /// Total bytes of tensor data.
     pub fn data_bytes(&self) -> usize {
         self.tensors.values().map(|(_, e)| e.range.len()).sum()
+    }
+}
+
+/// `model.safetensors.index.json`: the shard that holds each tensor.
+#[derive(Debug)]
+pub struct ShardIndex {
+    path: PathBuf,
+    weight_map: BTreeMap<String, String>,
+    /// Every shard file named, sorted, each once.
+    pub shards: Vec<String>,
+}
+
+impl ShardIndex {
+    /// Parses the index at `path` (whose bytes are `text`). Shard names must be plain file
+    /// names: an index must not reach outside its directory.
+    pub fn parse(path: &Path, text: &[u8]) -> Result<Self, LoadError> {
+        #[derive(Deserialize)]
+        struct Raw {
+            weight_map: BTreeMap<String, String>,
+        }
+        let raw: Raw = serde_json::from_slice(text).map_err(|e| LoadError::Json {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let mut shards: Vec<String> = raw.weight_map.values().cloned().collect();
+        shards.sort();
+        shards.dedup();
+        for shard in &shards {
+            if shard.is_empty()
+                || shard.contains('/')
+                || shard.contains('\\')
+                || shard.contains("..")
+                || shard.contains('\0')
+            {
+                return Err(LoadError::Header {
+                    path: path.to_path_buf(),
+                    message: format!("shard name {shard:?} must be a file in the same directory"),
+                });
+            }
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            weight_map: raw.weight_map,
+            shards,
+        })
+    }
+
+    /// Checks that the index and the shard headers agree exactly (each tensor listed is in
+    /// its shard, each shard's tensor is listed there) and returns every tensor with the
+    /// position of its shard. `headers[i]` is the parsed header of `self.shards[i]`.
+    pub fn match_headers(
+        &self,
+        headers: &[(&Path, &BTreeMap<String, TensorEntry>)],
+    ) -> Result<BTreeMap<String, (usize, TensorEntry)>, LoadError> {
+        if headers.len() != self.shards.len() {
+            return Err(LoadError::Other {
+                message: format!(
+                    "{}: {} shards named, {} headers given",
+                    self.path.display(),
+                    self.shards.len(),
+                    headers.len()
+                ),
+            });
+        }
+        let file_of: HashMap<&str, usize> = self
+            .shards
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.as_str(), i))
+            .collect();
+        let mut tensors = BTreeMap::new();
+        for (name, shard) in &self.weight_map {
+            let i = file_of[shard.as_str()];
+            let (path, header) = headers[i];
+            let Some(entry) = header.get(name) else {
+                return Err(LoadError::Tensor {
+                    path: path.to_path_buf(),
+                    tensor: name.clone(),
+                    message: format!("listed in {INDEX_FILE} but absent from this shard"),
+                });
+            };
+            tensors.insert(name.clone(), (i, entry.clone()));
+        }
+        for (i, (path, header)) in headers.iter().enumerate() {
+            for name in header.keys() {
+                if self.weight_map.get(name).map(|s| file_of[s.as_str()]) != Some(i) {
+                    return Err(LoadError::Tensor {
+                        path: path.to_path_buf(),
+                        tensor: name.clone(),
+                        message: format!(
+                            "present in this shard but {INDEX_FILE} does not map it here"
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(tensors)
     }
 }

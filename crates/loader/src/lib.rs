@@ -4,7 +4,8 @@
 //! 1. read `config.json` (for a GGUF file: synthesise it from the metadata) and pick the
 //!    architecture plugin that claims it;
 //! 2. map every checkpoint file once and validate each header;
-//! 3. build the module with lazy parameters (nothing allocated, nothing initialised);
+//! 3. refuse a model whose parameters cannot fit in the memory available; build the module
+//!    with lazy parameters (nothing allocated, nothing initialised);
 //! 4. assign each mapped tensor to its parameter by name: zero-copy where the backend can
 //!    compute on the mapped bytes, else one converting (or dequantizing) copy, releasing the
 //!    mapped pages behind;
@@ -17,21 +18,26 @@ mod chat_template;
 mod checkpoint;
 mod config;
 mod convert;
+mod finite;
 pub mod gguf;
 mod inspect;
 mod mapped_file;
+mod memory;
 mod safetensors_file;
 mod source;
 mod tokenizer;
 mod weights;
 
 pub use chat_template::{ChatMessage, ChatTemplate};
-pub use checkpoint::{Checkpoint, INDEX_FILE, SINGLE_FILE};
+pub use checkpoint::{Checkpoint, INDEX_FILE, SINGLE_FILE, ShardIndex};
 pub use config::{GenerationDefaults, eos_token_ids, read_json, write_json};
-pub use convert::FloatDtype;
+pub use convert::{FloatDtype, to_f32_vec};
 pub use gguf::export::{ConvertReport, convert_gguf};
 pub use gguf::is_gguf;
 pub use inspect::{TensorSummary, inspect};
+pub use mapped_file::{ReadMode, set_read_mode};
+pub use memory::available_bytes;
+pub use safetensors_file::{TensorEntry, parse_header as parse_safetensors_header};
 pub use source::AssignStats;
 pub use tokenizer::TextTokenizer;
 
@@ -149,12 +155,16 @@ fn assemble(
     start: Instant,
 ) -> Result<LoadedModel, LoadError> {
     let t = Instant::now();
+    memory::check_fits(architecture, config, config_path)?;
     let device = backend.device()?;
     let mut skeleton = architecture.build(config, config_path, &device)?;
     timings.build_ms = ms(t.elapsed());
 
     let t = Instant::now();
     skeleton.load_weights(source)?;
+    // A file rewritten meanwhile may have served a mix of two versions (truncation would
+    // have raised SIGBUS instead: see docs/reliability.md).
+    source.check_unchanged()?;
     let unused = source.unused();
     if !unused.is_empty() {
         return Err(LoadError::UnexpectedTensors {

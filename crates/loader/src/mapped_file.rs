@@ -1,28 +1,88 @@
-//! A read-only memory map of a checkpoint file, shareable as zero-copy `bytes::Bytes`.
+//! A read-only memory map of a checkpoint file (or, in copy mode, the file read into memory),
+//! shareable as zero-copy `bytes::Bytes`.
 
 use flint_core::LoadError;
 use memmap2::{Mmap, UncheckedAdvice};
 use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-/// A mapped file. Slices of it can outlive the loader (burn-flex tensors keep pointing into
-/// the map), so the map is reference-counted and unmapped when the last slice goes.
-#[derive(Clone)]
-pub struct MappedFile {
-    path: PathBuf,
-    map: Arc<Mmap>,
+/// How checkpoint files are brought into memory.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum ReadMode {
+    /// Map read-only (fast, shared with the page cache; a file truncated meanwhile raises
+    /// SIGBUS on access).
+    #[default]
+    Map,
+    /// Read the whole file into an owned buffer (one sequential read): what happens to the
+    /// file afterwards cannot affect the process. `--no-mmap`.
+    Copy,
 }
 
-struct SharedMap(Arc<Mmap>);
+static COPY_MODE: AtomicBool = AtomicBool::new(false);
 
-impl AsRef<[u8]> for SharedMap {
-    fn as_ref(&self) -> &[u8] {
-        &self.0[..]
+/// Sets how every later load brings files into memory (the CLI's `--no-mmap`).
+pub fn set_read_mode(mode: ReadMode) {
+    COPY_MODE.store(mode == ReadMode::Copy, Ordering::Relaxed);
+}
+
+fn read_mode() -> ReadMode {
+    if COPY_MODE.load(Ordering::Relaxed) {
+        ReadMode::Copy
+    } else {
+        ReadMode::Map
     }
 }
 
-/// The whole file, for parsers that take a byte owner (`flint_gguf::GgufFile::from_shared`).
+/// A mapped (or read) file. Slices of it can outlive the loader (burn-flex tensors keep
+/// pointing into it), so the bytes are reference-counted and freed when the last slice goes.
+#[derive(Clone)]
+pub struct MappedFile {
+    path: PathBuf,
+    map: Arc<Storage>,
+    /// Length and modification time when mapped, to notice a file rewritten under us.
+    stamp: Stamp,
+}
+
+enum Storage {
+    Map(Mmap),
+    Owned(Vec<u8>),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Stamp {
+    fn of(metadata: &std::fs::Metadata) -> Self {
+        Self {
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+        }
+    }
+}
+
+struct SharedMap(Arc<Storage>);
+
+impl AsRef<[u8]> for SharedMap {
+    fn as_ref(&self) -> &[u8] {
+        self.0.bytes()
+    }
+}
+
+impl Storage {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Storage::Map(map) => map,
+            Storage::Owned(bytes) => bytes,
+        }
+    }
+}
+
 impl AsRef<[u8]> for MappedFile {
     fn as_ref(&self) -> &[u8] {
         self.bytes()
@@ -30,16 +90,59 @@ impl AsRef<[u8]> for MappedFile {
 }
 
 impl MappedFile {
+    /// Maps `path`, or reads it under [`ReadMode::Copy`].
     pub fn open(path: &Path) -> Result<Self, LoadError> {
-        let file = File::open(path).map_err(|e| LoadError::io(path, e))?;
+        Self::open_with(path, read_mode())
+    }
+
+    pub fn open_with(path: &Path, mode: ReadMode) -> Result<Self, LoadError> {
+        let mut file = File::open(path).map_err(|e| LoadError::io(path, e))?;
+        let metadata = file.metadata().map_err(|e| LoadError::io(path, e))?;
+        if !metadata.is_file() {
+            return Err(LoadError::io(
+                path,
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+            ));
+        }
         // SAFETY: the map is read-only. If another process truncates the file while it is
         // mapped, touching the lost pages raises SIGBUS; flint documents this (as llama.cpp
-        // and safetensors do) rather than copying every checkpoint.
-        let map = unsafe { Mmap::map(&file) }.map_err(|e| LoadError::io(path, e))?;
+        // and safetensors do) rather than copying every checkpoint, and checks the file's
+        // length and mtime after loading (`check_unchanged`) to catch a rewrite that did not
+        // crash; `ReadMode::Copy` (`--no-mmap`) avoids the map. See docs/reliability.md.
+        let map = match mode {
+            ReadMode::Map => {
+                Storage::Map(unsafe { Mmap::map(&file) }.map_err(|e| LoadError::io(path, e))?)
+            }
+            ReadMode::Copy => {
+                let mut bytes = Vec::new();
+                bytes
+                    .try_reserve_exact(metadata.len() as usize)
+                    .map_err(|e| LoadError::io(path, std::io::Error::other(e)))?;
+                file.read_to_end(&mut bytes)
+                    .map_err(|e| LoadError::io(path, e))?;
+                Storage::Owned(bytes)
+            }
+        };
+        let stamp = Stamp::of(&metadata);
+        if map.bytes().len() as u64 != stamp.len {
+            return Err(changed(path));
+        }
         Ok(Self {
             path: path.to_path_buf(),
             map: Arc::new(map),
+            stamp,
         })
+    }
+
+    /// Errs if the file at our path no longer has the length and modification time it had
+    /// when mapped: it was rewritten or replaced while loading, so the values read may mix
+    /// two versions of it.
+    pub fn check_unchanged(&self) -> Result<(), LoadError> {
+        let metadata = std::fs::metadata(&self.path).map_err(|e| LoadError::io(&self.path, e))?;
+        if Stamp::of(&metadata) != self.stamp {
+            return Err(changed(&self.path));
+        }
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -47,7 +150,7 @@ impl MappedFile {
     }
 
     pub fn bytes(&self) -> &[u8] {
-        &self.map[..]
+        self.map.bytes()
     }
 
     /// A zero-copy, reference-counted view of `range` that keeps the map alive.
@@ -59,6 +162,9 @@ impl MappedFile {
     /// in this process's resident memory once their contents were copied elsewhere.
     /// Only whole pages inside the range are released.
     pub fn release(&self, range: std::ops::Range<usize>) {
+        let Storage::Map(map) = &*self.map else {
+            return; // an owned buffer is freed whole, with its last user
+        };
         let page = page_size();
         let start = range.start.div_ceil(page) * page;
         let end = (range.end / page) * page;
@@ -66,10 +172,18 @@ impl MappedFile {
             // SAFETY: the map is read-only and file-backed; after DONTNEED a later read of
             // these pages faults them back in from the file, so no slice observes a change.
             let _ = unsafe {
-                self.map
-                    .unchecked_advise_range(UncheckedAdvice::DontNeed, start, end - start)
+                map.unchecked_advise_range(UncheckedAdvice::DontNeed, start, end - start)
             };
         }
+    }
+}
+
+fn changed(path: &Path) -> LoadError {
+    LoadError::Header {
+        path: path.to_path_buf(),
+        message: "the file changed while it was being loaded (rewritten, truncated or \
+                  replaced); load it again once it is complete"
+            .into(),
     }
 }
 
@@ -77,4 +191,55 @@ fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     if size > 0 { size as usize } else { 4096 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_rewritten_after_mapping_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.safetensors");
+        std::fs::write(&path, [1u8; 64]).unwrap();
+        let mapped = MappedFile::open(&path).unwrap();
+        assert!(mapped.check_unchanged().is_ok());
+
+        // Same length, new contents: only the modification time tells.
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        file.set_modified(later).unwrap();
+        let err = mapped.check_unchanged().unwrap_err().to_string();
+        assert!(
+            err.contains("w.safetensors") && err.contains("changed"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn copy_mode_reads_the_file_and_no_longer_depends_on_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.safetensors");
+        let content: Vec<u8> = (0..=255).collect();
+        std::fs::write(&path, &content).unwrap();
+        let copied = MappedFile::open_with(&path, ReadMode::Copy).unwrap();
+        // Truncating a mapped file would make these bytes raise SIGBUS; copied, they stay.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        assert_eq!(copied.bytes(), &content[..]);
+        assert_eq!(copied.shared_slice(10..20).as_ref(), &content[10..20]);
+        copied.release(0..256);
+        assert!(copied.check_unchanged().is_err());
+    }
+
+    #[test]
+    fn a_directory_is_not_mapped() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = MappedFile::open(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+    }
 }

@@ -3,6 +3,7 @@
 
 use crate::checkpoint::Checkpoint;
 use crate::convert::{FloatDtype, to_f32_vec};
+use crate::finite::check_finite;
 use crate::weights::WeightSource;
 use burn::tensor::{DType, Device, TensorData};
 use flint_core::burn;
@@ -56,6 +57,13 @@ impl WeightSource for CheckpointSource<'_> {
 
     fn data_bytes(&self) -> usize {
         self.checkpoint.data_bytes()
+    }
+
+    fn check_unchanged(&self) -> Result<(), LoadError> {
+        self.checkpoint
+            .files
+            .iter()
+            .try_for_each(|f| f.file.check_unchanged())
     }
 }
 
@@ -115,6 +123,7 @@ impl TensorSource for CheckpointSource<'_> {
         // One copy, converting on the way; then the source pages leave our resident set.
         let values = to_f32_vec(bytes, stored);
         file.release(range.clone());
+        check_finite(&values, file.path(), name)?;
         self.stats.copied += 1;
         self.stats.copied_bytes += values.len() * 4;
         Ok(TensorData::new(values, shape.to_vec()))

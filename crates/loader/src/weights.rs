@@ -13,4 +13,6 @@ pub(crate) trait WeightSource: TensorSource {
     fn stats(&self) -> AssignStats;
     /// Bytes of tensor data in the file(s).
     fn data_bytes(&self) -> usize;
+    /// Errs if a file was rewritten since it was mapped (its length or mtime changed).
+    fn check_unchanged(&self) -> Result<(), flint_core::LoadError>;
 }

@@ -309,3 +309,77 @@ fn shard_index_disagreeing_with_shard_headers() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_config_too_large_for_memory_is_refused_before_building() {
+    let tmp = tempfile::tempdir().unwrap();
+    valid(tmp.path());
+    // Every key within its bound, but 2^44 embedding parameters alone: 64 TiB as f32.
+    let mut config = tiny::config();
+    config["vocab_size"] = json!(1 << 24);
+    config["hidden_size"] = json!(1 << 20);
+    config["num_attention_heads"] = json!(16);
+    config["num_key_value_heads"] = json!(4);
+    std::fs::write(tmp.path().join("config.json"), config.to_string()).unwrap();
+    let err = load_err(tmp.path());
+    assert!(matches!(err, LoadError::TooLarge { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("config.json") && msg.contains("TiB as f32"),
+        "{msg}"
+    );
+    assert!(msg.contains("available"), "{msg}");
+}
+
+/// The tiny checkpoint with `poison` at element 3 of `tensor`, data 8-byte aligned so that
+/// burn-flex can map it.
+fn poisoned(dir: &Path, tensor: &str, poison: f32) {
+    tiny::write(dir, &tiny::config(), &tiny::tensor_shapes());
+    let mut header = serde_json::Map::new();
+    let mut data = Vec::new();
+    for (i, (name, shape)) in tiny::tensor_shapes().into_iter().enumerate() {
+        let mut values = tiny::values(shape.iter().product(), i);
+        if name == tensor {
+            values[3] = poison;
+        }
+        let start = data.len();
+        data.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+        header.insert(
+            name,
+            json!({"dtype": "F32", "shape": shape, "data_offsets": [start, data.len()]}),
+        );
+    }
+    let mut text = serde_json::Value::Object(header).to_string();
+    while !text.len().is_multiple_of(8) {
+        text.push(' ');
+    }
+    let mut bytes = (text.len() as u64).to_le_bytes().to_vec();
+    bytes.extend(text.as_bytes());
+    bytes.extend(data);
+    std::fs::write(dir.join("model.safetensors"), bytes).unwrap();
+}
+
+#[test]
+fn nan_or_infinite_weights_are_refused_where_values_are_copied() {
+    let tensor = "model.layers.1.mlp.up_proj.weight";
+    for poison in [f32::NAN, f32::INFINITY] {
+        let tmp = tempfile::tempdir().unwrap();
+        poisoned(tmp.path(), tensor, poison);
+        // burn-ndarray gets an owned copy, which is scanned.
+        let err = match load_model(tmp.path(), Backend::NdArray) {
+            Ok(_) => panic!("loaded a checkpoint holding {poison}"),
+            Err(e) => e,
+        };
+        match &err {
+            LoadError::Tensor { tensor: t, .. } => assert_eq!(t, tensor),
+            other => panic!("{other:?}"),
+        }
+        let msg = err.to_string();
+        assert!(msg.contains("1 of 128 values are NaN or infinite"), "{msg}");
+        assert!(msg.contains("element 3"), "{msg}");
+        // burn-flex computes on the mapped f32 bytes: not scanned, by design (scanning
+        // would fault in the whole file at load; docs/reliability.md).
+        let loaded = load_model(tmp.path(), Backend::Flex).unwrap();
+        assert_eq!(loaded.stats.copied, 0);
+    }
+}

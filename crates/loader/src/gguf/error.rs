@@ -10,7 +10,7 @@ pub fn load_error(path: &Path, err: GgufError) -> LoadError {
     match err.kind() {
         ErrorKind::Io(e) => LoadError::Io {
             path,
-            source: std::io::Error::new(e.kind(), e.to_string()),
+            error: std::io::Error::new(e.kind(), e.to_string()),
         },
         kind @ ErrorKind::Truncated { .. } => LoadError::Truncated {
             path,

@@ -193,7 +193,7 @@ fn write_weights(
     }
     written.map_err(|e| LoadError::Io {
         path: path.to_path_buf(),
-        source: std::io::Error::other(e.to_string()),
+        error: std::io::Error::other(e.to_string()),
     })?;
     std::fs::rename(&partial, path).map_err(|e| LoadError::io(path, e))?;
     Ok(plan

@@ -34,6 +34,11 @@ impl GgufModel {
         self.mapped.release(info.data_range());
     }
 
+    /// Errs if the file was rewritten since it was mapped.
+    pub fn check_unchanged(&self) -> Result<(), LoadError> {
+        self.mapped.check_unchanged()
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -82,6 +82,7 @@ impl TensorSource for GgufSource<'_> {
         };
         let values = read_f32(self.model, info, heads, translated.offset)?;
         self.model.release_tensor_pages(info);
+        crate::finite::check_finite(&values, self.model.path(), &gguf)?;
         self.taken.insert(gguf);
         self.stats.copied += 1;
         self.stats.copied_bytes += values.len() * 4;
@@ -107,5 +108,9 @@ impl WeightSource for GgufSource<'_> {
 
     fn data_bytes(&self) -> usize {
         self.model.data_bytes()
+    }
+
+    fn check_unchanged(&self) -> Result<(), LoadError> {
+        self.model.check_unchanged()
     }
 }

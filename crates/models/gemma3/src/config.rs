@@ -175,6 +175,25 @@ impl Gemma3Config {
         Ok(())
     }
 
+    /// Elements of every parameter (embedding, layers, final norm, untied head), saturating.
+    pub fn parameter_count(&self) -> u64 {
+        let [v, d, ff, layers, hd] = [
+            self.vocab_size,
+            self.hidden_size,
+            self.intermediate_size,
+            self.num_hidden_layers,
+            self.head_dim,
+        ]
+        .map(|x| x as u128);
+        let q = self.num_attention_heads as u128 * hd;
+        let kv = self.kv_heads() as u128 * hd;
+        // q/k norms over a head, four norms over the hidden size; no projection has a bias.
+        let layer = 2 * d * q + 2 * d * kv + 3 * d * ff + 2 * hd + 4 * d;
+        let head = if self.tie_word_embeddings { 0 } else { v * d };
+        let total = v * d + layers * layer + d + head;
+        u64::try_from(total).unwrap_or(u64::MAX)
+    }
+
     pub fn kv_heads(&self) -> usize {
         self.num_key_value_heads.unwrap_or(self.num_attention_heads)
     }

@@ -21,6 +21,13 @@ impl Architecture for Gemma3Architecture {
     fn class_names(&self) -> &'static [&'static str] {
         &["Gemma3ForCausalLM", "Gemma3ForConditionalGeneration"]
     }
+    fn parameter_count(
+        &self,
+        config: &serde_json::Value,
+        config_path: &Path,
+    ) -> Result<u64, LoadError> {
+        Ok(Gemma3Config::from_json(config, config_path)?.parameter_count())
+    }
     fn build(
         &self,
         config: &serde_json::Value,

@@ -132,6 +132,29 @@ impl LlamaConfig {
             .unwrap_or(self.hidden_size / self.num_attention_heads)
     }
 
+    /// Elements of every parameter (embedding, layers, final norm, untied head), saturating.
+    pub fn parameter_count(&self) -> u64 {
+        let [v, d, ff, layers] = [
+            self.vocab_size,
+            self.hidden_size,
+            self.intermediate_size,
+            self.num_hidden_layers,
+        ]
+        .map(|x| x as u128);
+        let q = self.num_attention_heads as u128 * self.head_dim() as u128;
+        let kv = self.kv_heads() as u128 * self.head_dim() as u128;
+        let attention_bias = if self.attention_bias {
+            q + 2 * kv + d
+        } else {
+            0
+        };
+        let mlp_bias = if self.mlp_bias { 2 * ff + d } else { 0 };
+        let layer = 2 * d * q + 2 * d * kv + 3 * d * ff + 2 * d + attention_bias + mlp_bias;
+        let head = if self.tie_word_embeddings { 0 } else { v * d };
+        let total = v * d + layers * layer + d + head;
+        u64::try_from(total).unwrap_or(u64::MAX)
+    }
+
     /// The RoPE settings, including the `rope_scaling` variants `linear` and `llama3`.
     pub fn rope(&self, path: &Path) -> Result<RopeConfig, LoadError> {
         Ok(RopeConfig {

@@ -22,6 +22,13 @@ impl Architecture for LlamaArchitecture {
     fn class_names(&self) -> &'static [&'static str] {
         &["LlamaForCausalLM", "MistralForCausalLM"]
     }
+    fn parameter_count(
+        &self,
+        config: &serde_json::Value,
+        config_path: &Path,
+    ) -> Result<u64, LoadError> {
+        Ok(LlamaConfig::from_json(config, config_path)?.parameter_count())
+    }
     fn build(
         &self,
         config: &serde_json::Value,
