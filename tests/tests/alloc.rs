@@ -154,7 +154,12 @@ fn build_allocates_no_weight_and_loads_copy_at_most_once() {
                 .fold(0f32, f32::max);
             println!("f16 on the GPU, {}: max |logit diff| {worst:.4}", case.name);
             assert!(worst < F16_LOGIT_TOLERANCE, "{}: {worst}", case.name);
-            assert_eq!(flint_tests::argmax(&logits), case.generated_ids[0], "{}", case.name);
+            assert_eq!(
+                flint_tests::argmax(&logits),
+                case.generated_ids[0],
+                "{}",
+                case.name
+            );
         }
     }
 }
