@@ -136,7 +136,7 @@ fn describe(found: &[wgpu::Adapter]) -> Vec<Adapter> {
                 name: info.name.clone(),
                 api: format!("{:?}", info.backend),
                 device_type: format!("{:?}", info.device_type),
-                max_binding_bytes: u64::from(limits.max_storage_buffer_binding_size),
+                max_binding_bytes: limits.max_storage_buffer_binding_size,
                 max_buffer_bytes: limits.max_buffer_size,
                 shader_f16: adapter.features().contains(wgpu::Features::SHADER_F16),
                 kind,
