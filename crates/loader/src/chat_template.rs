@@ -224,6 +224,39 @@ mod tests {
         assert!(err.contains("exceeds 16 MiB"), "{err}");
     }
 
+    /// Found by fuzzing: a 2 kB template whose instructions work on multi-megabyte strings
+    /// (fuel counts instructions, not their size): 4.7 s in the instrumented fuzz build,
+    /// 0.3 s here. It must end, with a prompt or an error naming the file (its time is
+    /// printed, not asserted: machines differ).
+    #[test]
+    fn a_template_of_slow_instructions_ends_with_a_result() {
+        let raw = include_str!("../../../fuzz/regressions/chat_template/slow-4a0b5d1d.json");
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(raw) else {
+            panic!("the regression input is JSON");
+        };
+        let path = Path::new("tokenizer_config.json");
+        let start = std::time::Instant::now();
+        if let Ok(Some(t)) = ChatTemplate::from_tokenizer_config(&json, path) {
+            // The fuzz target's chat.
+            let messages: Vec<ChatMessage> = [
+                ("system", "Be brief."),
+                ("user", "Hi {{ there }}"),
+                ("assistant", "Hello."),
+                ("user", "Bye"),
+            ]
+            .iter()
+            .map(|(role, content)| ChatMessage {
+                role: role.to_string(),
+                content: content.to_string(),
+            })
+            .collect();
+            if let Err(e) = t.render(&messages) {
+                assert!(e.to_string().contains("tokenizer_config.json"), "{e}");
+            }
+        }
+        println!("slow template: {:?}", start.elapsed());
+    }
+
     #[test]
     fn a_template_that_would_loop_for_hours_runs_out_of_fuel() {
         let t = template(
