@@ -35,6 +35,51 @@ impl KvCache {
     }
 }
 
+/// The KV caches of every layer of a decoder and the number of positions they hold: what
+/// `CausalLm::{reset, truncate, cached_tokens}` act on, the same for every architecture.
+#[derive(Debug, Clone)]
+pub struct DecoderCache {
+    layers: Vec<KvCache>,
+    position: usize,
+}
+
+impl DecoderCache {
+    pub fn new(layers: usize) -> Self {
+        Self {
+            layers: vec![KvCache::default(); layers],
+            position: 0,
+        }
+    }
+
+    /// Positions cached so far: where the next token goes.
+    pub fn position(&self) -> usize {
+        self.position
+    }
+
+    /// Each layer's cache, for a forward pass over `new_tokens` tokens starting at
+    /// [`Self::position`], which this advances past them.
+    pub fn layers_for(&mut self, new_tokens: usize) -> std::slice::IterMut<'_, KvCache> {
+        self.position += new_tokens;
+        self.layers.iter_mut()
+    }
+
+    pub fn reset(&mut self) {
+        self.layers.iter_mut().for_each(KvCache::clear);
+        self.position = 0;
+    }
+
+    /// Keeps the first `len` positions (nothing to do when fewer are cached).
+    pub fn truncate(&mut self, len: usize) {
+        if len >= self.position {
+            return;
+        }
+        for cache in &mut self.layers {
+            cache.truncate(len);
+        }
+        self.position = len;
+    }
+}
+
 /// Additive mask `[1, 1, group * s, start + s]` for `s` new queries at positions
 /// `start..start + s`, or `None` when nothing is masked. Row `r` is query `r % s` (query
 /// heads sharing a K/V head are stacked as rows); it may see keys at positions `<=` its own

@@ -223,8 +223,11 @@ pub fn opened(device: &Device) -> Option<(Adapter, FloatDType)> {
 /// float elements; `None` for CPU devices (no such limit).
 pub fn buffer_limit(device: &Device) -> Option<(u64, u64)> {
     let (adapter, float) = opened(device)?;
-    let elem = if float == FloatDType::F16 { 2 } else { 4 };
-    Some((adapter.max_tensor_bytes(), elem))
+    Some((adapter.max_tensor_bytes(), element_bytes(float)))
+}
+
+fn element_bytes(float: FloatDType) -> u64 {
+    if float == FloatDType::F16 { 2 } else { 4 }
 }
 
 /// Refuses a tensor of `shape` that would not fit in one of `device`'s buffers, before it
@@ -234,10 +237,8 @@ pub fn check_fits(device: &Device, shape: &[usize]) -> Result<(), String> {
     let Some((adapter, float)) = opened(device) else {
         return Ok(());
     };
-    let elem = if float == FloatDType::F16 { 2 } else { 4 };
-    let bytes = shape.iter().product::<usize>() as u64 * elem;
+    let bytes = shape.iter().product::<usize>() as u64 * element_bytes(float);
     let limit = adapter.max_tensor_bytes();
-    debug_assert_eq!(buffer_limit(device), Some((limit, elem)));
     if bytes <= limit {
         return Ok(());
     }

@@ -4,7 +4,7 @@
 //! .weight`), so the loader fills parameters by name with no renaming table.
 
 use crate::{Gemma3Config, LayerKind};
-use flint_core::attention::{KvCache, attention_mask};
+use flint_core::attention::{DecoderCache, KvCache, attention_mask};
 use flint_core::burn::module::Module;
 use flint_core::burn::tensor::activation::{gelu_approximate, softmax};
 use flint_core::burn::tensor::{Device, FloatDType, Tensor};
@@ -179,8 +179,7 @@ pub struct Gemma3 {
     kinds: Vec<LayerKind>,
     local_rope: Rope,
     global_rope: Rope,
-    caches: Vec<KvCache>,
-    position: usize,
+    cache: DecoderCache,
 }
 
 impl Gemma3 {
@@ -199,27 +198,26 @@ impl Gemma3 {
         let kinds = config.layer_kinds(config_path)?;
         let local_rope = Rope::new(&config.local_rope(), initial, &device);
         let global_rope = Rope::new(&config.global_rope(config_path)?, initial, &device);
-        let caches = vec![KvCache::default(); config.num_hidden_layers];
+        let cache = DecoderCache::new(config.num_hidden_layers);
         Ok(Self {
             net,
             config,
             kinds,
             local_rope,
             global_rope,
-            caches,
-            position: 0,
+            cache,
         })
     }
 
     fn hidden_states(&mut self, tokens: &[u32]) -> Tensor<3> {
-        let start = self.position;
+        let start = self.cache.position();
         let scale = self.config.attention_scale();
         let softcap = self.config.attn_logit_softcapping;
         // transformers scales in the embedding's dtype: f32 here.
         let embed_scale = (self.config.hidden_size as f32).sqrt() as f64;
         let mut x = self.net.model.embed_tokens.forward(tokens) * embed_scale;
         let layers = self.net.model.layers.iter().zip(&self.kinds);
-        for ((layer, kind), cache) in layers.zip(self.caches.iter_mut()) {
+        for ((layer, kind), cache) in layers.zip(self.cache.layers_for(tokens.len())) {
             let ctx = match kind {
                 LayerKind::Local => AttentionContext {
                     rope: &mut self.local_rope,
@@ -241,7 +239,6 @@ impl Gemma3 {
             let h = layer.mlp.forward(h);
             x = x + layer.post_feedforward_layernorm.forward(h);
         }
-        self.position += tokens.len();
         self.net.model.norm.forward(x)
     }
 
@@ -272,22 +269,15 @@ impl flint_core::CausalLm for Gemma3 {
     }
 
     fn reset(&mut self) {
-        self.caches.iter_mut().for_each(KvCache::clear);
-        self.position = 0;
+        self.cache.reset();
     }
 
     fn truncate(&mut self, len: usize) {
-        if len >= self.position {
-            return;
-        }
-        for cache in &mut self.caches {
-            cache.truncate(len);
-        }
-        self.position = len;
+        self.cache.truncate(len);
     }
 
     fn cached_tokens(&self) -> usize {
-        self.position
+        self.cache.position()
     }
 
     fn max_context(&self) -> usize {

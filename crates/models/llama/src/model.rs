@@ -4,7 +4,7 @@
 //! so the loader fills parameters by name with no renaming table.
 
 use crate::LlamaConfig;
-use flint_core::attention::{KvCache, attention_mask};
+use flint_core::attention::{DecoderCache, KvCache, attention_mask};
 use flint_core::burn::module::Module;
 use flint_core::burn::tensor::activation::{silu, softmax};
 use flint_core::burn::tensor::{Device, FloatDType, Tensor};
@@ -145,8 +145,7 @@ pub struct Llama {
     net: LlamaForCausalLM,
     config: LlamaConfig,
     rope: Rope,
-    caches: Vec<KvCache>,
-    position: usize,
+    cache: DecoderCache,
 }
 
 impl Llama {
@@ -162,13 +161,12 @@ impl Llama {
         net.model.embed_tokens.place(device);
         let device = device.clone();
         let rope = Rope::new(rope, config.max_position_embeddings.min(1024), &device);
-        let caches = vec![KvCache::default(); config.num_hidden_layers];
+        let cache = DecoderCache::new(config.num_hidden_layers);
         Self {
             net,
             config,
             rope,
-            caches,
-            position: 0,
+            cache,
         }
     }
 
@@ -179,15 +177,20 @@ impl Llama {
     }
 
     fn hidden_states(&mut self, tokens: &[u32]) -> Tensor<3> {
-        let start = self.position;
+        let start = self.cache.position();
         let mut x = self.net.model.embed_tokens.forward(tokens);
-        for (layer, cache) in self.net.model.layers.iter().zip(self.caches.iter_mut()) {
+        for (layer, cache) in self
+            .net
+            .model
+            .layers
+            .iter()
+            .zip(self.cache.layers_for(tokens.len()))
+        {
             let h = layer.input_layernorm.forward(x.clone());
             x = x + layer.self_attn.forward(h, &mut self.rope, cache, start);
             let h = layer.post_attention_layernorm.forward(x.clone());
             x = x + layer.mlp.forward(h);
         }
-        self.position += tokens.len();
         self.net.model.norm.forward(x)
     }
 
@@ -214,25 +217,15 @@ impl flint_core::CausalLm for Llama {
     }
 
     fn reset(&mut self) {
-        self.caches.iter_mut().for_each(KvCache::clear);
-        self.position = 0;
+        self.cache.reset();
     }
 
     fn truncate(&mut self, len: usize) {
-        if len == 0 {
-            return self.reset();
-        }
-        if len >= self.position {
-            return;
-        }
-        for cache in &mut self.caches {
-            cache.truncate(len);
-        }
-        self.position = len;
+        self.cache.truncate(len);
     }
 
     fn cached_tokens(&self) -> usize {
-        self.position
+        self.cache.position()
     }
 
     fn max_context(&self) -> usize {
