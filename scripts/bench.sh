@@ -14,7 +14,8 @@ SPEED_REPS="${SPEED_REPS:-3}"
 MODELS="${MODELS:-$HOME/.cache/flint/smollm2}"
 OUT=docs/benchmarks.md
 
-cargo build --release -p flint-bench
+# The same package set as scripts/test.sh, so both share one build of Burn.
+cargo build --release --workspace --all-targets
 BIN="$CARGO_TARGET_DIR/release/flint-bench"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -101,7 +102,7 @@ $speed_tables
 scripts/bench.sh                            # rebuilds flint-bench, rewrites this file
 LOAD_REPS=9 SPEED_REPS=5 scripts/bench.sh   # more repetitions
 # or by hand:
-CARGO_TARGET_DIR=\$HOME/.cache/flint/target cargo build --release -p flint-bench
+CARGO_TARGET_DIR=\$HOME/.cache/flint/target cargo build --release --workspace --all-targets
 \$HOME/.cache/flint/target/release/flint-bench load --reps 5
 \$HOME/.cache/flint/target/release/flint-bench speed --reps 3 --decode-tokens 64
 \`\`\`

@@ -13,6 +13,6 @@ bash scripts/setup-vulkan.sh
 cargo fmt --all -- --check
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-cargo test --release --workspace --exclude flint-bench 2>&1 | tee "$log"
+cargo test --release --workspace 2>&1 | tee "$log"
 # One closing line for the whole run (cargo's own last line is a doc-test binary's).
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

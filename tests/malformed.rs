@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// Bump when a case changes: the corpus is regenerated into a new directory.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// One malformed model.
 #[derive(Debug, Clone)]
@@ -29,8 +29,10 @@ pub struct Case {
     pub expect: Vec<&'static str>,
 }
 
-/// The tensor the NaN case poisons (a bf16 tensor: converted, hence checked, on load).
-pub const POISONED: &str = "model.layers.3.self_attn.q_proj.weight";
+/// The tensor the NaN case poisons: a bf16 norm weight, widened to f32 (hence checked) on
+/// load. A linear layer's bf16 weight would be used in place on flex, and in-place weights
+/// are not scanned (docs/reliability.md).
+pub const POISONED: &str = "model.layers.3.post_attention_layernorm.weight";
 
 /// Every case, generated on first call.
 pub fn corpus() -> &'static [Case] {
@@ -343,7 +345,7 @@ impl Generator {
             vec![],
             vec![
                 "model.safetensors",
-                "`model.layers.3.self_attn.q_proj.weight`",
+                "`model.layers.3.post_attention_layernorm.weight`",
                 "NaN or infinite",
             ],
         );

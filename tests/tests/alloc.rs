@@ -6,7 +6,7 @@
 //! the steps never overlap.
 
 use flint_core::Backend;
-use flint_loader::load_model;
+use flint_loader::{LoadOptions, load_model, load_model_with};
 use flint_model_llama::{LlamaConfig, LlamaForCausalLM};
 use flint_tests::{SMOLLM2_GGUF, smollm2};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -85,7 +85,27 @@ fn build_allocates_no_weight_and_loads_copy_at_most_once() {
     );
     drop(loaded);
 
-    // 3. bf16 file on flex, f32 file on ndarray, the Q4_1 GGUF (dequantized, Q/K un-permuted
+    // 2b. bf16 file on flex: the 211 matrices (linear layers, embedding) stay bf16 and are
+    //     the mapped file; only the 61 norm vectors are widened to f32 copies.
+    let (loaded, total, _) =
+        measure(|| load_model(&smollm2().join("hf-bf16"), Backend::Flex).unwrap());
+    println!(
+        "bf16 -> flex: {:.1} MB allocated, {:?}",
+        total as f64 / MB,
+        loaded.stats
+    );
+    assert_eq!((loaded.stats.zero_copy, loaded.stats.copied), (211, 61));
+    assert_eq!(
+        loaded.stats.zero_copy_bytes * 2 + loaded.stats.copied_bytes,
+        f32_model_bytes
+    );
+    assert!(
+        total < f32_model_bytes / 50,
+        "bf16 in-place load allocated {total} bytes"
+    );
+    drop(loaded);
+
+    // 3. bf16 file on flex widened to f32 (`--dtype f32`), f32 file on ndarray, the Q4_1 GGUF (dequantized, Q/K un-permuted
     //    in the same pass) on both: exactly one f32 copy of the weights, and the peak of live
     //    heap never holds two.
     for (sub, backend) in [
@@ -95,7 +115,12 @@ fn build_allocates_no_weight_and_loads_copy_at_most_once() {
         (SMOLLM2_GGUF, Backend::Flex),
         (SMOLLM2_GGUF, Backend::NdArray),
     ] {
-        let (loaded, total, peak) = measure(|| load_model(&smollm2().join(sub), backend).unwrap());
+        let options = LoadOptions {
+            f32_weights: true,
+            ..LoadOptions::default()
+        };
+        let path = smollm2().join(sub);
+        let (loaded, total, peak) = measure(|| load_model_with(&path, backend, options).unwrap());
         println!(
             "{sub} -> {backend}: {:.1} MB allocated, peak live {:.1} MB, {:?}",
             total as f64 / MB,

@@ -83,6 +83,8 @@ pub struct Generated {
     /// cache).
     pub prefilled: usize,
     pub prefill_seconds: f64,
+    /// From the start of the prefill to the first sampled token.
+    pub first_token_seconds: f64,
     pub decode_seconds: f64,
 }
 
@@ -136,12 +138,14 @@ pub fn generate(
     let mut stream = tokenizer.inner().decode_stream(true);
     let mut stops = StopStrings::new(request.stop_strings);
     let mut finish_reason = FinishReason::Length;
+    let mut first_token_seconds = None;
     while tokens.len() < max_new {
         if interrupted.swap(false, Ordering::SeqCst) {
             finish_reason = FinishReason::Interrupted;
             break;
         }
         let next = sampler.sample(&logits, &session.cached);
+        first_token_seconds.get_or_insert_with(|| start.elapsed().as_secs_f64());
         if request.eos_ids.contains(&next) {
             finish_reason = FinishReason::Eos;
             break;
@@ -172,6 +176,7 @@ pub fn generate(
         finish_reason,
         prefilled,
         prefill_seconds,
+        first_token_seconds: first_token_seconds.unwrap_or(prefill_seconds),
         decode_seconds: decode_start.elapsed().as_secs_f64(),
     })
 }

@@ -3,9 +3,11 @@
 mod commands;
 mod generation;
 mod options;
+mod progress;
 mod ready_model;
 mod run_args;
 mod stop;
+mod timings;
 
 // Architecture plugins, one `extern crate` per `flint-model-*` dependency (see build.rs).
 include!(concat!(env!("OUT_DIR"), "/plugins.rs"));

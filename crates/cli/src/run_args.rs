@@ -33,8 +33,9 @@ pub struct RunArgs {
     /// With --backend wgpu: the adapter, by its number in `flint devices` (default: the first).
     #[arg(long)]
     pub device: Option<usize>,
-    /// With --backend wgpu: the float type on the GPU, f16 or f32 (default: f16 where the
-    /// adapter supports it). bf16 checkpoints are converted on load.
+    /// Float type of the weights. GPU (--backend wgpu): f16 or f32 (default: f16 where the
+    /// adapter supports it). CPU: f32 widens bf16 weights at load (default on flex: linear
+    /// and embedding weights stay bf16 as stored; ndarray always computes in f32).
     #[arg(long)]
     pub dtype: Option<GpuFloat>,
     /// Read the checkpoint into memory instead of mapping it: a file truncated or rewritten
@@ -42,6 +43,10 @@ pub struct RunArgs {
     /// file's size in memory.
     #[arg(long)]
     pub no_mmap: bool,
+    /// Print where the time went on stderr: each load step (config, open + map, header
+    /// parse, build, assign/convert, to device, buffers), the first token and the decode.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 impl RunArgs {
@@ -49,7 +54,9 @@ impl RunArgs {
         if self.no_mmap {
             flint_loader::set_read_mode(flint_loader::ReadMode::Copy);
         }
-        ReadyModel::open(&self.model, self.backend()?)
+        let backend = self.backend()?;
+        let f32_weights = !matches!(backend, Backend::Wgpu(_)) && self.dtype == Some(GpuFloat::F32);
+        ReadyModel::open(&self.model, backend, f32_weights)
     }
 
     /// `--backend` with `--device`/`--dtype` applied; those two only make sense on a GPU.
@@ -64,9 +71,12 @@ impl RunArgs {
                 eprintln!("[flint] GPU adapter {adapter}; computing in {float:?}");
                 Ok(Backend::Wgpu(target))
             }
-            cpu if self.device.is_some() || self.dtype.is_some() => anyhow::bail!(
-                "--device and --dtype choose a GPU adapter and its float type; they need \
-                 --backend wgpu (not {cpu})"
+            cpu if self.device.is_some() => {
+                anyhow::bail!("--device chooses a GPU adapter; it needs --backend wgpu (not {cpu})")
+            }
+            cpu if self.dtype == Some(GpuFloat::F16) => anyhow::bail!(
+                "--dtype f16 is for GPUs; on the CPU ({cpu}) weights are bf16 as stored or \
+                 f32 (--dtype f32)"
             ),
             cpu => Ok(cpu),
         }

@@ -759,6 +759,19 @@ fn gpu_flags_without_the_gpu_backend_are_refused() {
         "generate",
         "--model",
         model.to_str().unwrap(),
+        "--device",
+        "0",
+        "--prompt",
+        "Hi",
+    ]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--backend wgpu"));
+
+    let out = flint(&[
+        "generate",
+        "--model",
+        model.to_str().unwrap(),
         "--dtype",
         "f16",
         "--prompt",
@@ -766,5 +779,69 @@ fn gpu_flags_without_the_gpu_backend_are_refused() {
     ]);
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--backend wgpu"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--dtype f16 is for GPUs"));
+}
+
+#[test]
+fn timings_break_the_load_down_and_no_progress_bar_is_drawn_into_a_pipe() {
+    let model = smollm2().join("hf-bf16");
+    let out = flint(&[
+        "generate",
+        "--model",
+        model.to_str().unwrap(),
+        "--prompt",
+        "The capital of France is",
+        "--max-new-tokens",
+        "4",
+        "--timings",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let steps = [
+        "open + map",
+        "header parse",
+        "build",
+        "assign/convert",
+        "to device",
+        "buffers",
+        "load total",
+        "first token",
+        "decode",
+    ];
+    for step in steps {
+        let line = stderr
+            .lines()
+            .find(|l| l.trim_start().starts_with(step))
+            .unwrap_or_else(|| panic!("no `{step}` line in {stderr}"));
+        let ms: f64 = line[step.len() + 2..]
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no time in {line:?}"));
+        assert!(ms >= 0.0, "{line}");
+    }
+    // 211 matrices used in place (bf16 on flex), 61 norm vectors widened.
+    assert!(stderr.contains("211 used in place"), "{stderr}");
+    // stderr is a pipe here: the progress bar must not draw (no carriage returns, no bar).
+    assert!(
+        !stderr.contains('\r') && !stderr.contains("loading"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bf16_weights_in_place_and_widened_to_f32_give_the_same_greedy_tokens() {
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "--prompt",
+            "Gravity is the force that",
+            "--max-new-tokens",
+            "24",
+        ];
+        args.extend_from_slice(extra);
+        generate_json(&args)["tokens"].clone()
+    };
+    let in_place = run(&[]);
+    assert!(in_place.as_array().unwrap().len() >= 4, "{in_place}");
+    assert_eq!(in_place, run(&["--dtype", "f32"]));
 }

@@ -9,21 +9,35 @@
 
 use crate::LoadError;
 use burn::module::{Module, ModuleMapper, Param};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{DType, Device, Tensor, TensorData};
+
+/// Where a parameter will live, and what it may be stored as there.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub device: Device,
+    /// The layer computes with bf16 weights as they are (a `Linear` or `Embedding` on
+    /// burn-flex, through [`crate::cpu`]): a bf16 tensor may be handed over unconverted.
+    pub accepts_bf16: bool,
+}
 
 /// Where parameters come from: a checkpoint reader (safetensors, GGUF, ...).
 pub trait TensorSource {
     /// The file (or directory) tensors come from, for error messages.
     fn origin(&self) -> &std::path::Path;
 
-    /// The tensor stored as `name`, checked to have `shape`, as data the device can use
-    /// (float, in the backend's compute dtype).
+    /// The tensor stored as `name`, checked to have `shape`, as data `target` can use:
+    /// float, in the backend's compute dtype, or bf16 where `target.accepts_bf16`.
     fn take(
         &mut self,
         name: &str,
         shape: &[usize],
-        device: &Device,
+        target: &Target,
     ) -> Result<TensorData, LoadError>;
+
+    /// Called once the tensor [`take`](Self::take) gave for `name` is on its device, with
+    /// the time placing it took (an upload on a GPU, wrapping the bytes on a CPU): lets a
+    /// loader report that step and its progress.
+    fn placed(&mut self, _name: &str, _elapsed: std::time::Duration) {}
 }
 
 /// Replaces every float parameter of `module` by the tensor `source` holds under its path.
@@ -94,9 +108,25 @@ impl ModuleMapper for Assigner<'_> {
                 return param;
             }
         }
-        match self.source.take(&name, shape.as_slice(), &device) {
+        let container = self.containers.last().map(String::as_str);
+        let target = Target {
+            accepts_bf16: device == compute_device
+                && crate::cpu::flex::is_flex(&device)
+                && matches!(container, Some("Struct:Linear" | "Struct:Embedding")),
+            device,
+        };
+        match self.source.take(&name, shape.as_slice(), &target) {
             Ok(data) => {
-                let tensor = Tensor::<D>::from_data(data, &device);
+                let device = target.device;
+                let start = std::time::Instant::now();
+                // bf16 kept as stored stays bf16; f32 data takes the device's float type
+                // (f16 on a GPU configured for it).
+                let tensor = if data.dtype() == DType::BF16 {
+                    Tensor::<D>::from_data(data, (&device, DType::BF16))
+                } else {
+                    Tensor::<D>::from_data(data, &device)
+                };
+                self.source.placed(&name, start.elapsed());
                 let id = param.id;
                 if device == compute_device {
                     param.transform_for_load(tensor, id)

@@ -7,6 +7,8 @@
 //! - [`rope`]: rotary position tables, the non-persistent buffers no checkpoint holds.
 //! - [`assign`]: walks a module's parameters by name and fills each from a [`TensorSource`].
 //! - [`architecture`]: the plugin registry architecture crates add themselves to.
+//! - [`cpu`]: flint's own multi-threaded matrix-vector kernel for decoding on burn-flex
+//!   (f32 or bf16 weights read in place).
 //! - [`gpu`]: GPU adapters through WebGPU (listing, opening, buffer limits).
 //! - [`model`]: the [`CausalLm`] trait generation runs against.
 //! - [`config`]: `config.json` parsing with errors that name the key.
@@ -16,6 +18,7 @@ pub mod assign;
 pub mod attention;
 pub mod backend;
 pub mod config;
+pub mod cpu;
 pub mod error;
 pub mod gpu;
 pub mod model;
@@ -23,7 +26,7 @@ pub mod nn;
 pub mod rope;
 
 pub use architecture::{Architecture, ModelSkeleton, architectures, find_architecture};
-pub use assign::{TensorSource, assign_parameters};
+pub use assign::{Target, TensorSource, assign_parameters};
 pub use backend::{Backend, WgpuTarget};
 pub use error::LoadError;
 pub use model::CausalLm;

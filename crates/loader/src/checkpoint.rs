@@ -2,10 +2,12 @@
 //! `model.safetensors.index.json`, each mapped exactly once.
 
 use crate::safetensors_file::{SafetensorsFile, TensorEntry};
+use crate::timings::OpenTimes;
 use flint_core::LoadError;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 pub const SINGLE_FILE: &str = "model.safetensors";
 pub const INDEX_FILE: &str = "model.safetensors.index.json";
@@ -17,6 +19,8 @@ pub struct Checkpoint {
     pub tensors: BTreeMap<String, (usize, TensorEntry)>,
     /// What to name in errors about the checkpoint as a whole.
     pub origin: PathBuf,
+    /// Mapping and header parsing, over all files (the index counts as a header).
+    pub open_times: OpenTimes,
 }
 
 impl Checkpoint {
@@ -44,6 +48,7 @@ impl Checkpoint {
 
     fn single(path: &Path) -> Result<Self, LoadError> {
         let file = SafetensorsFile::open(path)?;
+        let open_times = file.open_times;
         let tensors = file
             .tensors
             .iter()
@@ -53,12 +58,18 @@ impl Checkpoint {
             files: vec![file],
             tensors,
             origin: path.to_path_buf(),
+            open_times,
         })
     }
 
     fn sharded(index_path: &Path) -> Result<Self, LoadError> {
+        let start = Instant::now();
         let text = std::fs::read(index_path).map_err(|e| LoadError::io(index_path, e))?;
         let index = ShardIndex::parse(index_path, &text)?;
+        let mut open_times = OpenTimes {
+            map: Duration::ZERO,
+            header: start.elapsed(),
+        };
         let dir = index_path.parent().unwrap_or(Path::new("."));
         // Map each shard once, whatever the number of tensors naming it.
         let mut files = Vec::with_capacity(index.shards.len());
@@ -69,15 +80,20 @@ impl Checkpoint {
                 let kind = std::io::ErrorKind::NotFound;
                 return Err(LoadError::io(path, std::io::Error::new(kind, message)));
             }
-            files.push(SafetensorsFile::open(&path)?);
+            let file = SafetensorsFile::open(&path)?;
+            open_times = open_times.add(file.open_times);
+            files.push(file);
         }
         let headers: Vec<(&Path, &BTreeMap<String, TensorEntry>)> =
             files.iter().map(|f| (f.file.path(), &f.tensors)).collect();
+        let matching = Instant::now();
         let tensors = index.match_headers(&headers)?;
+        open_times.header += matching.elapsed();
         Ok(Self {
             files,
             tensors,
             origin: index_path.to_path_buf(),
+            open_times,
         })
     }
 

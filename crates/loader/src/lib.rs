@@ -23,8 +23,10 @@ pub mod gguf;
 mod inspect;
 mod mapped_file;
 mod memory;
+mod observed;
 mod safetensors_file;
 mod source;
+mod timings;
 mod tokenizer;
 mod weights;
 
@@ -37,25 +39,29 @@ pub use gguf::is_gguf;
 pub use inspect::{TensorSummary, inspect};
 pub use mapped_file::{ReadMode, set_read_mode};
 pub use memory::available_bytes;
+pub use observed::LoadProgress;
 pub use safetensors_file::{TensorEntry, parse_header as parse_safetensors_header};
 pub use source::AssignStats;
+pub use timings::{LoadTimings, OpenTimes};
 pub use tokenizer::TextTokenizer;
 
 use flint_core::{Architecture, Backend, CausalLm, LoadError, find_architecture};
+use observed::Observed;
 use source::CheckpointSource;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+use timings::ms;
 use weights::WeightSource;
 
-/// Time spent in each load step.
-#[derive(Debug, Default, Clone, serde::Serialize)]
-pub struct LoadTimings {
-    pub config_ms: f64,
-    pub map_and_headers_ms: f64,
-    pub build_ms: f64,
-    pub assign_ms: f64,
-    pub buffers_ms: f64,
-    pub total_ms: f64,
+/// How to load, beyond the model and the backend.
+#[derive(Default, Clone, Copy)]
+pub struct LoadOptions<'a> {
+    /// Told of the progress as tensors are placed (e.g. to draw a progress bar).
+    pub progress: Option<&'a dyn LoadProgress>,
+    /// Widen bf16 weights to f32 at load. By default, on burn-flex, the weights of linear
+    /// layers and embeddings stay bf16 as stored (used in place from the mapped file, half
+    /// the memory traffic per token); everything else is f32 either way.
+    pub f32_weights: bool,
 }
 
 pub struct LoadedModel {
@@ -66,6 +72,14 @@ pub struct LoadedModel {
     pub stats: AssignStats,
     /// Bytes of tensor data in the checkpoint.
     pub checkpoint_bytes: usize,
+}
+
+impl LoadedModel {
+    /// Sets the total load time to the time since `start`.
+    fn timed_from(mut self, start: Instant) -> Self {
+        self.timings.total_ms = ms(start.elapsed());
+        self
+    }
 }
 
 /// The directory a model path stands for (`config.json` and friends live there).
@@ -80,49 +94,66 @@ pub fn model_dir(path: &Path) -> PathBuf {
 /// Loads the model in `path` (a directory, a safetensors file beside its `config.json`, or a
 /// GGUF file, recognised by its `.gguf` extension or its magic) onto `backend`.
 pub fn load_model(path: &Path, backend: Backend) -> Result<LoadedModel, LoadError> {
-    let start = Instant::now();
-    let mut timings = LoadTimings::default();
+    load_model_with(path, backend, LoadOptions::default())
+}
 
+/// [`load_model`] with options (progress reporting).
+pub fn load_model_with(
+    path: &Path,
+    backend: Backend,
+    options: LoadOptions,
+) -> Result<LoadedModel, LoadError> {
+    let start = Instant::now();
     if gguf::is_gguf(path) {
         // The configuration lives in the file, so it is opened first.
         let file = gguf::GgufModel::open(path)?;
-        timings.map_and_headers_ms = ms(start.elapsed());
-        return load_opened_gguf(&file, backend, timings, start);
+        return load_opened_gguf(&file, backend, options, start);
     }
 
+    let mut timings = LoadTimings::default();
     let t = Instant::now();
     let config_path = model_dir(path).join("config.json");
     let config = config::read_json(&config_path)?;
     let architecture = find_architecture(&config, &config_path)?;
     timings.config_ms = ms(t.elapsed());
-    let t = Instant::now();
     let checkpoint = Checkpoint::open(path)?;
-    timings.map_and_headers_ms = ms(t.elapsed());
-    let mut source = CheckpointSource::new(&checkpoint, backend);
+    timings.open_map_ms = ms(checkpoint.open_times.map);
+    timings.header_ms = ms(checkpoint.open_times.header);
+    let mut source = CheckpointSource::new(&checkpoint, backend, options.f32_weights);
     assemble(
         architecture,
         &config,
         &config_path,
         &mut source,
         backend,
+        options,
         timings,
-        start,
     )
+    .map(|loaded| loaded.timed_from(start))
 }
 
 /// Loads the model of an already opened GGUF file (callers that also want its tokenizer and
-/// chat template open the file once). `map_and_headers_ms` is left at 0: the file was
-/// mapped before.
-pub fn load_gguf(file: &gguf::GgufModel, backend: Backend) -> Result<LoadedModel, LoadError> {
-    load_opened_gguf(file, backend, LoadTimings::default(), Instant::now())
+/// chat template open the file once). The timings count the file's opening
+/// ([`gguf::GgufModel::open_times`]) but the total starts at this call.
+pub fn load_gguf(
+    file: &gguf::GgufModel,
+    backend: Backend,
+    options: LoadOptions,
+) -> Result<LoadedModel, LoadError> {
+    load_opened_gguf(file, backend, options, Instant::now())
 }
 
 fn load_opened_gguf(
     file: &gguf::GgufModel,
     backend: Backend,
-    mut timings: LoadTimings,
+    options: LoadOptions,
     start: Instant,
 ) -> Result<LoadedModel, LoadError> {
+    let mut timings = LoadTimings {
+        open_map_ms: ms(file.open_times.map),
+        header_ms: ms(file.open_times.header),
+        ..LoadTimings::default()
+    };
     let t = Instant::now();
     let config = gguf::config::hf_config(file)?;
     let architecture = find_architecture(&config, file.path())?;
@@ -134,13 +165,10 @@ fn load_opened_gguf(
         file.path(),
         &mut source,
         backend,
+        options,
         timings,
-        start,
     )
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
+    .map(|loaded| loaded.timed_from(start))
 }
 
 /// The steps every format shares: build with no weight, assign by name, refuse unused
@@ -151,8 +179,8 @@ fn assemble(
     config_path: &Path,
     source: &mut dyn WeightSource,
     backend: Backend,
+    options: LoadOptions,
     mut timings: LoadTimings,
-    start: Instant,
 ) -> Result<LoadedModel, LoadError> {
     let t = Instant::now();
     memory::check_fits(architecture, config, config_path)?;
@@ -161,7 +189,18 @@ fn assemble(
     timings.build_ms = ms(t.elapsed());
 
     let t = Instant::now();
-    skeleton.load_weights(source)?;
+    let mut observed = Observed::new(source, options.progress);
+    skeleton.load_weights(&mut observed)?;
+    let mut placing = observed.placing;
+    // GPU uploads are queued: the last of them is done only once the device has synced.
+    let sync = Instant::now();
+    device.sync().map_err(|e| LoadError::Other {
+        message: format!("{}: the device failed while loading: {e:?}", backend),
+    })?;
+    placing += sync.elapsed();
+    if let Some(progress) = options.progress {
+        progress.finish();
+    }
     // A file rewritten meanwhile may have served a mix of two versions (truncation would
     // have raised SIGBUS instead: see docs/reliability.md).
     source.check_unchanged()?;
@@ -173,12 +212,12 @@ fn assemble(
         });
     }
     let stats = source.stats();
-    timings.assign_ms = ms(t.elapsed());
+    timings.to_device_ms = ms(placing);
+    timings.assign_ms = ms(t.elapsed() - placing);
 
     let t = Instant::now();
     let model = skeleton.finish()?;
     timings.buffers_ms = ms(t.elapsed());
-    timings.total_ms = ms(start.elapsed());
 
     Ok(LoadedModel {
         model,

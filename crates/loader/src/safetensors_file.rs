@@ -1,10 +1,12 @@
 //! One safetensors file: mapped once, header parsed and validated, tensors located.
 
 use crate::mapped_file::MappedFile;
+use crate::timings::OpenTimes;
 use flint_core::LoadError;
 use safetensors::{Dtype, SafeTensorError, SafeTensors};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Instant;
 
 /// The safetensors crate refuses longer headers; nothing larger is parsed here either.
 const MAX_HEADER_LEN: usize = 100_000_000;
@@ -21,14 +23,25 @@ pub struct TensorEntry {
 pub struct SafetensorsFile {
     pub file: MappedFile,
     pub tensors: BTreeMap<String, TensorEntry>,
+    pub open_times: OpenTimes,
 }
 
 impl SafetensorsFile {
     /// Maps `path` and validates its header (see [`parse_header`]).
     pub fn open(path: &Path) -> Result<Self, LoadError> {
+        let start = Instant::now();
         let file = MappedFile::open(path)?;
+        let mapped = Instant::now();
         let tensors = parse_header(path, file.bytes())?;
-        Ok(Self { file, tensors })
+        let open_times = OpenTimes {
+            map: mapped - start,
+            header: mapped.elapsed(),
+        };
+        Ok(Self {
+            file,
+            tensors,
+            open_times,
+        })
     }
 }
 

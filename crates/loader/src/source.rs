@@ -5,10 +5,10 @@ use crate::checkpoint::Checkpoint;
 use crate::convert::{FloatDtype, to_f32_vec};
 use crate::finite::check_finite;
 use crate::weights::WeightSource;
-use burn::tensor::{DType, Device, TensorData};
+use burn::tensor::{DType, TensorData};
 use flint_core::burn;
 use flint_core::burn::tensor::{AllocationProperty, Bytes};
-use flint_core::{Backend, LoadError, TensorSource};
+use flint_core::{Backend, LoadError, Target, TensorSource};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -21,20 +21,25 @@ pub struct AssignStats {
     /// Tensors copied (and converted where the dtype differs) once into an owned buffer.
     pub copied: usize,
     pub copied_bytes: usize,
+    /// Bytes of the file(s) read so far (stored sizes, before any conversion).
+    pub stored_bytes: usize,
 }
 
 pub struct CheckpointSource<'a> {
     checkpoint: &'a Checkpoint,
     backend: Backend,
+    /// Widen bf16 weights to f32 even where the layer could compute on them as stored.
+    f32_weights: bool,
     taken: BTreeSet<String>,
     stats: AssignStats,
 }
 
 impl<'a> CheckpointSource<'a> {
-    pub fn new(checkpoint: &'a Checkpoint, backend: Backend) -> Self {
+    pub fn new(checkpoint: &'a Checkpoint, backend: Backend, f32_weights: bool) -> Self {
         Self {
             checkpoint,
             backend,
+            f32_weights,
             taken: BTreeSet::new(),
             stats: AssignStats::default(),
         }
@@ -76,7 +81,7 @@ impl TensorSource for CheckpointSource<'_> {
         &mut self,
         name: &str,
         shape: &[usize],
-        _device: &Device,
+        target: &Target,
     ) -> Result<TensorData, LoadError> {
         let Some((file_index, entry)) = self.checkpoint.tensors.get(name) else {
             return Err(LoadError::MissingTensors {
@@ -103,15 +108,24 @@ impl TensorSource for CheckpointSource<'_> {
         };
         self.taken.insert(name.to_string());
         let range = entry.range.clone();
+        self.stats.stored_bytes += range.len();
         let bytes = &file.bytes()[range.clone()];
-        let aligned = (bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<f32>());
+        let aligned = (bytes.as_ptr() as usize).is_multiple_of(stored.size());
+        let in_place = match stored {
+            FloatDtype::F32 => Some(DType::F32),
+            FloatDtype::BF16 if target.accepts_bf16 && !self.f32_weights => Some(DType::BF16),
+            _ => None,
+        };
 
-        if stored == FloatDtype::F32 && aligned && self.backend.keeps_mapped_bytes() {
+        if let Some(dtype) = in_place
+            && aligned
+            && self.backend.keeps_mapped_bytes()
+        {
             // Zero-copy: the parameter *is* the mapped file region.
             self.stats.zero_copy += 1;
             self.stats.zero_copy_bytes += range.len();
             let shared = Bytes::from_shared(file.shared_slice(range), AllocationProperty::File);
-            return TensorData::try_from_bytes(shared, shape.to_vec(), DType::F32).map_err(|e| {
+            return TensorData::try_from_bytes(shared, shape.to_vec(), dtype).map_err(|e| {
                 LoadError::Tensor {
                     path: file.path().to_path_buf(),
                     tensor: name.to_string(),

@@ -3,7 +3,7 @@
 
 use crate::llama_net;
 use flint_core::burn::tensor::{Device, TensorData};
-use flint_core::{CausalLm, LoadError, TensorSource};
+use flint_core::{CausalLm, LoadError, Target, TensorSource};
 use half::{bf16, f16};
 use safetensors::{Dtype, SafeTensors};
 use std::path::Path;
@@ -33,7 +33,7 @@ impl TensorSource for CopySource<'_> {
         self.file
     }
 
-    fn take(&mut self, name: &str, shape: &[usize], _: &Device) -> Result<TensorData, LoadError> {
+    fn take(&mut self, name: &str, shape: &[usize], _: &Target) -> Result<TensorData, LoadError> {
         let fail = |message: String| LoadError::Other {
             message: format!("{name}: {message}"),
         };

@@ -4,6 +4,7 @@
 
 use crate::generation::{FinishReason, Request, generate};
 use crate::run_args::RunArgs;
+use crate::timings;
 use clap::Args;
 use flint_loader::ChatMessage;
 use std::io::{BufRead, IsTerminal, Write};
@@ -30,11 +31,14 @@ pub fn run(args: ChatArgs) -> anyhow::Result<()> {
     let flag = interrupted.clone();
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
 
+    if args.timings {
+        timings::print(&ready.load.lines());
+    }
     let system: Vec<ChatMessage> = args.system_message().into_iter().collect();
     let mut messages = system.clone();
     let interactive = std::io::stdin().is_terminal();
     if interactive {
-        eprintln!("[flint] model ready in {:.0} ms. {HELP}", ready.load_ms);
+        eprintln!("[flint] model ready in {:.0} ms. {HELP}", ready.load_ms());
     }
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
@@ -97,6 +101,9 @@ pub fn run(args: ChatArgs) -> anyhow::Result<()> {
                     answer.tokens.len(),
                     answer.decode_tokens_per_s()
                 );
+                if args.timings {
+                    timings::print(&timings::generation_lines(&answer));
+                }
                 messages.push(ChatMessage {
                     role: "assistant".into(),
                     content: answer.text,

@@ -1,5 +1,6 @@
 use crate::generation::{FinishReason, Request, generate};
 use crate::run_args::RunArgs;
+use crate::timings::{self, LoadReport};
 use anyhow::Context;
 use clap::Args;
 use flint_loader::ChatMessage;
@@ -94,7 +95,9 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
             sampling: &sampling,
             seed: args.run.sampling.seed,
             timings: JsonTimings {
-                load_ms: ready.load_ms,
+                load_ms: ready.load_ms(),
+                load: &ready.load,
+                first_token_ms: generated.first_token_seconds * 1e3,
                 prefill_tokens_per_s: generated.prefill_tokens_per_s(),
                 decode_tokens_per_s: generated.decode_tokens_per_s(),
             },
@@ -110,13 +113,18 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         eprintln!(
             "[flint] {} backend, load {:.0} ms, prompt {} tokens at {:.1} tok/s, {} generated at {:.1} tok/s, finish: {:?}",
             args.run.backend,
-            ready.load_ms,
+            ready.load_ms(),
             context.len(),
             generated.prefill_tokens_per_s(),
             generated.tokens.len(),
             generated.decode_tokens_per_s(),
             generated.finish_reason,
         );
+    }
+    if args.run.timings {
+        let mut lines = ready.load.lines();
+        lines.extend(timings::generation_lines(&generated));
+        timings::print(&lines);
     }
     Ok(())
 }
@@ -130,12 +138,15 @@ struct JsonOutput<'a> {
     finish_reason: FinishReason,
     sampling: &'a SamplingConfig,
     seed: u64,
-    timings: JsonTimings,
+    timings: JsonTimings<'a>,
 }
 
 #[derive(Serialize)]
-struct JsonTimings {
+struct JsonTimings<'a> {
     load_ms: f64,
+    /// Each load step (`--timings` prints them).
+    load: &'a LoadReport,
+    first_token_ms: f64,
     prefill_tokens_per_s: f64,
     decode_tokens_per_s: f64,
 }

@@ -62,7 +62,8 @@ impl Embedding {
     /// Looks up `tokens`; returns `[1, tokens.len(), dim]`.
     pub fn forward(&self, tokens: &[u32]) -> Tensor<3> {
         if self.blocks.is_empty() {
-            return select_rows(&self.weight.val(), tokens, 0).unsqueeze::<3>();
+            let rows = super::linear::as_f32(select_rows(&self.weight.val(), tokens, 0));
+            return rows.unsqueeze::<3>();
         }
         // Each block answers for the tokens in its row range (others read row 0, masked out).
         let mut start = 0;
@@ -93,9 +94,16 @@ impl Embedding {
     /// Logits for `x` `[batch, seq, dim]` against the embedding (tied output head).
     pub fn attend(&self, x: Tensor<3>) -> Tensor<3> {
         let [batch, seq, dim] = x.dims();
-        let rows = x.reshape([batch * seq, dim]).transpose();
+        let rows = x.reshape([batch * seq, dim]);
+        if self.blocks.is_empty()
+            && let Some(logits) = crate::cpu::flex::matmul_transposed(&rows, &self.weight.val())
+        {
+            let vocab = logits.dims()[1];
+            return logits.reshape([batch, seq, vocab]);
+        }
+        let rows = rows.transpose();
         let logits = if self.blocks.is_empty() {
-            self.weight.val().matmul(rows)
+            super::linear::as_f32(self.weight.val()).matmul(rows)
         } else {
             let parts = self.blocks.iter().map(|b| b.clone().matmul(rows.clone()));
             Tensor::cat(parts.collect(), 0)

@@ -4,28 +4,39 @@
 use super::conventions::{self, ARCHITECTURES, GgufArchitecture};
 use super::error::load_error;
 use crate::mapped_file::MappedFile;
+use crate::timings::OpenTimes;
 use flint_core::LoadError;
 use flint_gguf::{GgufError, GgufFile, TensorInfo};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 pub struct GgufModel {
     file: GgufFile,
     /// The same map the `GgufFile` parses, kept to release pages behind dequantization.
     mapped: MappedFile,
     path: PathBuf,
+    /// Mapping the file, then parsing its header, metadata and tensor infos.
+    pub open_times: OpenTimes,
 }
 
 impl GgufModel {
     /// Maps `path` and validates its header, metadata and tensor infos (no tensor data is
     /// read).
     pub fn open(path: &Path) -> Result<Self, LoadError> {
+        let start = Instant::now();
         let mapped = MappedFile::open(path)?;
+        let map_done = Instant::now();
         let file = GgufFile::from_shared(path.display().to_string(), mapped.clone())
             .map_err(|e| load_error(path, e))?;
+        let open_times = OpenTimes {
+            map: map_done - start,
+            header: map_done.elapsed(),
+        };
         Ok(Self {
             file,
             mapped,
             path: path.to_path_buf(),
+            open_times,
         })
     }
 

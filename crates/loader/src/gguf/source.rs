@@ -8,8 +8,8 @@ use super::names::{hf_to_gguf, is_derived};
 use super::tensor::read_f32;
 use crate::source::AssignStats;
 use crate::weights::WeightSource;
-use flint_core::burn::tensor::{Device, TensorData};
-use flint_core::{LoadError, TensorSource};
+use flint_core::burn::tensor::TensorData;
+use flint_core::{LoadError, Target, TensorSource};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -57,7 +57,7 @@ impl TensorSource for GgufSource<'_> {
         &mut self,
         name: &str,
         shape: &[usize],
-        _device: &Device,
+        _target: &Target,
     ) -> Result<TensorData, LoadError> {
         let Some(translated) = hf_to_gguf(self.arch, name) else {
             return Err(self.missing(format!("{name} (no GGUF name for it)")));
@@ -86,6 +86,7 @@ impl TensorSource for GgufSource<'_> {
         self.taken.insert(gguf);
         self.stats.copied += 1;
         self.stats.copied_bytes += values.len() * 4;
+        self.stats.stored_bytes += info.data_range().len();
         Ok(TensorData::new(values, shape.to_vec()))
     }
 }
