@@ -13,6 +13,32 @@ use std::time::Instant;
 /// The prompt of the prefill measurement (97 tokens with SmolLM2's tokenizer).
 const PROMPT_CASE: &str = "long_paragraph";
 
+/// A way of running the model: a backend, and whether bf16 weights are widened to f32 at
+/// load (flex keeps linear and embedding weights bf16 by default).
+struct Engine {
+    label: &'static str,
+    backend: Backend,
+    f32_weights: bool,
+}
+
+const ENGINES: [Engine; 3] = [
+    Engine {
+        label: "flint-flex (bf16 weights in place, default)",
+        backend: Backend::Flex,
+        f32_weights: false,
+    },
+    Engine {
+        label: "flint-flex --dtype f32",
+        backend: Backend::Flex,
+        f32_weights: true,
+    },
+    Engine {
+        label: "flint-ndarray (f32)",
+        backend: Backend::NdArray,
+        f32_weights: true,
+    },
+];
+
 /// One load and generation on one backend.
 struct Sample {
     load_ms: f64,
@@ -23,9 +49,13 @@ struct Sample {
 
 /// Loads the model, warms it up, then times the prefill of `prompt` and `steps` greedy
 /// decode steps. The model is dropped afterwards, so each sample starts from a fresh load.
-fn measure(dir: &Path, backend: Backend, prompt: &[u32], steps: usize) -> anyhow::Result<Sample> {
+fn measure(dir: &Path, engine: &Engine, prompt: &[u32], steps: usize) -> anyhow::Result<Sample> {
+    let options = flint_loader::LoadOptions {
+        f32_weights: engine.f32_weights,
+        ..Default::default()
+    };
     let start = Instant::now();
-    let mut model = flint_loader::load_model(dir, backend)?.model;
+    let mut model = flint_loader::load_model_with(dir, engine.backend, options)?.model;
     let load_ms = start.elapsed().as_secs_f64() * 1e3;
 
     // Warm-up (thread pools, first-touch of weights), as the numpy reference does.
@@ -64,13 +94,13 @@ pub fn run(
     let tokenizer = TextTokenizer::from_dir(&dir)?;
     let prompt = tokenizer.encode(&fixture.prompt(PROMPT_CASE)?, true)?;
 
-    let mut flint: Vec<Vec<Sample>> = Backend::ALL.iter().map(|_| Vec::new()).collect();
+    let mut flint: Vec<Vec<Sample>> = ENGINES.iter().map(|_| Vec::new()).collect();
     let mut numpy = Vec::new();
     let mut numpy_error = None;
     // Interleaved, so slow drift of the shared machine hits every engine alike.
     for _ in 0..reps {
-        for (i, &backend) in Backend::ALL.iter().enumerate() {
-            flint[i].push(measure(&dir, backend, &prompt, steps)?);
+        for (i, engine) in ENGINES.iter().enumerate() {
+            flint[i].push(measure(&dir, engine, &prompt, steps)?);
         }
         match numpy_ref::run(
             python,
@@ -103,7 +133,7 @@ pub fn run(
         "load + prefill + decode ms",
     ]);
     let mut totals = Vec::new();
-    for (i, backend) in Backend::ALL.iter().enumerate() {
+    for (i, engine) in ENGINES.iter().enumerate() {
         let values = |f: &dyn Fn(&Sample) -> f64| flint[i].iter().map(f).collect::<Vec<f64>>();
         let col = |f: &dyn Fn(&Sample) -> f64| median(&values(f));
         let (prefill, decode) = (values(&|s| s.prefill_tps), values(&|s| s.decode_tps));
@@ -111,9 +141,9 @@ pub fn run(
         let total = col(&|s| {
             s.load_ms + 1e3 * (prompt.len() as f64 / s.prefill_tps + steps as f64 / s.decode_tps)
         });
-        totals.push((backend.name(), total));
+        totals.push((engine.label, total));
         table.row(vec![
-            format!("flint-{backend}"),
+            engine.label.to_string(),
             num(load, 0),
             with_range(&prefill),
             num(ratio(median(&prefill), median(&np_prefill)), 2),
@@ -142,7 +172,7 @@ pub fn run(
         .iter()
         .all(|s| s[0].generated == flint[0][0].generated);
     println!(
-        "Greedy tokens identical on every backend: {}.",
+        "Greedy tokens identical for every engine: {}.",
         if same { "yes" } else { "NO" }
     );
     if let Some(&(fastest, Some(ms))) = totals

@@ -81,7 +81,7 @@ impl Checkpoint {
                 return Err(LoadError::io(path, std::io::Error::new(kind, message)));
             }
             let file = SafetensorsFile::open(&path)?;
-            open_times = open_times.add(file.open_times);
+            open_times = open_times + file.open_times;
             files.push(file);
         }
         let headers: Vec<(&Path, &BTreeMap<String, TensorEntry>)> =

@@ -34,8 +34,9 @@ pub struct OpenTimes {
     pub header: Duration,
 }
 
-impl OpenTimes {
-    pub fn add(self, other: OpenTimes) -> OpenTimes {
+impl std::ops::Add for OpenTimes {
+    type Output = OpenTimes;
+    fn add(self, other: OpenTimes) -> OpenTimes {
         OpenTimes {
             map: self.map + other.map,
             header: self.header + other.header,
