@@ -9,6 +9,7 @@
 //!   fresh child process so the peak RSS belongs to that method alone.
 //! - `speed`: prefill and decode tokens/s on flex and ndarray, and of the numpy reference.
 
+mod checkpoint;
 mod child;
 mod fixture;
 mod llama_net;
