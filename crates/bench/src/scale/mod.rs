@@ -74,7 +74,7 @@ pub struct ScaleArgs {
 }
 
 pub fn run(args: &ScaleArgs) -> anyhow::Result<()> {
-    let points = checkpoints(args)?;
+    let mut points = checkpoints(args)?;
     if args.generate_only {
         for p in &points {
             println!("{}", p.path.display());
@@ -83,8 +83,9 @@ pub fn run(args: &ScaleArgs) -> anyhow::Result<()> {
     }
     let reps = args.reps.max(1);
     let mut cells: Vec<Cell> = Vec::new();
-    for (pi, point) in points.iter().enumerate() {
+    for (pi, point) in points.iter_mut().enumerate() {
         eprintln!("measuring {} ({})...", point.label(), point.path.display());
+        let load_before = load_average();
         for &method in &args.methods {
             for &cache in &args.cache {
                 cells.push(Cell::new(pi, method, cache));
@@ -96,6 +97,7 @@ pub fn run(args: &ScaleArgs) -> anyhow::Result<()> {
                 measure(cell, point, &args.tokens)?;
             }
         }
+        point.load_average = Some((load_before, load_average()));
     }
     report::print(&points, &cells, args, reps);
     Ok(())
@@ -115,6 +117,15 @@ fn measure(cell: &mut Cell, point: &Point, tokens: &[u32]) -> anyhow::Result<()>
         Err(err) => cell.failure = Some(err.to_string()),
     }
     Ok(())
+}
+
+/// The 1-minute load average: other work on the machine slows the CPU-bound conversions,
+/// so each checkpoint's tables say how busy the machine was while they were measured.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
 }
 
 /// The checkpoints to measure, smallest first, generating the synthetic ones if needed.
@@ -143,6 +154,7 @@ fn checkpoints(args: &ScaleArgs) -> anyhow::Result<Vec<Point>> {
                 layout,
                 path,
                 facts,
+                load_average: None,
             });
         }
     }

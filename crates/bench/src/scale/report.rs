@@ -18,6 +18,8 @@ pub struct Point {
     pub layout: Layout,
     pub path: PathBuf,
     pub facts: Facts,
+    /// The 1-minute load average when its measurements started and ended.
+    pub load_average: Option<(String, String)>,
 }
 
 impl Point {
@@ -136,7 +138,11 @@ pub fn print(points: &[Point], cells: &[Cell], args: &ScaleArgs, reps: usize) {
             f.f32_bytes as f64 / MB
         );
         println!("{}", checkpoint_table(cells, pi).render());
-        println!("{}\n", same_token_line(cells, pi));
+        println!("{}", same_token_line(cells, pi));
+        if let Some((before, after)) = &point.load_average {
+            println!("Load average (1 min) while measuring: {before} → {after}.");
+        }
+        println!();
     }
     println!("#### flint against the baselines, in this run\n");
     println!("{}", ratio_table(points, cells, &args.cache).render());
