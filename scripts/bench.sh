@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# Builds flint-bench, runs its `load` and `speed` benchmarks once, and rewrites
+# Builds flint-bench, runs its `load`, `speed` and `scale` benchmarks once, and rewrites
 # docs/benchmarks.md with the tables they print and the machine they ran on.
 #
-#   scripts/bench.sh                      # 5 loads per cell, 3 speed repetitions
-#   LOAD_REPS=9 SPEED_REPS=5 scripts/bench.sh
-#   MODELS=/path/to/smollm2 scripts/bench.sh   # holds hf-bf16/ and hf-f32/
+#   scripts/bench.sh                      # 5 loads per cell, 3 speed and 3 scale repetitions
+#   LOAD_REPS=9 SPEED_REPS=5 SCALE_REPS=1 scripts/bench.sh
+#   SKIP_SCALE=1 scripts/bench.sh         # keeps the scale section already in the file
+#   SCALE_ARGS="--sizes 135m,1b" scripts/bench.sh   # extra flags for `flint-bench scale`
+#   MODELS=/path/to/smollm2 scripts/bench.sh   # holds hf-bf16/, hf-bf16-sharded/ and hf-f32/
+#
+# `scale` generates synthetic 1B and 3B checkpoints (~18 GB) under $FLINT_CACHE/synthetic
+# (default ~/.cache/flint/synthetic) the first time, and loads each one cold and warm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/flint/target}"
 LOAD_REPS="${LOAD_REPS:-5}"
 SPEED_REPS="${SPEED_REPS:-3}"
+SCALE_REPS="${SCALE_REPS:-3}"
+SKIP_SCALE="${SKIP_SCALE:-0}"
+SCALE_ARGS="${SCALE_ARGS:-}"
 MODELS="${MODELS:-$HOME/.cache/flint/smollm2}"
 OUT=docs/benchmarks.md
 
@@ -25,12 +33,27 @@ echo "$load_tables" >&2
 echo "running flint-bench speed (reps $SPEED_REPS)..." >&2
 speed_tables=$("$BIN" speed --models "$MODELS" --reps "$SPEED_REPS")
 echo "$speed_tables" >&2
+
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
+
+# The scale section carries its own date and commit, so a run with SKIP_SCALE=1 can keep it.
+if [ "$SKIP_SCALE" = 1 ]; then
+  scale_section=$(awk '/^<!-- scale:begin -->$/ {on = 1; next} /^<!-- scale:end -->$/ {on = 0} on' "$OUT" 2>/dev/null || true)
+  [ -n "$scale_section" ] || scale_section="*Not measured yet: run \`scripts/bench.sh\` without \`SKIP_SCALE=1\`.*"
+else
+  echo "running flint-bench scale (reps $SCALE_REPS)${SCALE_ARGS:+ $SCALE_ARGS}..." >&2
+  # shellcheck disable=SC2086 # SCALE_ARGS is a list of flags
+  scale_tables=$("$BIN" scale --models "$MODELS" --reps "$SCALE_REPS" $SCALE_ARGS)
+  echo "$scale_tables" >&2
+  scale_section="Measured $(date -u '+%Y-%m-%d %H:%M UTC') at flint commit $commit (\`flint-bench scale --reps $SCALE_REPS${SCALE_ARGS:+ $SCALE_ARGS}\`).
+
+$scale_tables"
+fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
 mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
 
 tmp=$(mktemp "$OUT.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
@@ -90,21 +113,37 @@ decode steps; the numpy reference (\`tests/reference/llama_numpy.py --bench\`, f
 OpenBLAS) runs the same prompt and step count in the same run. "load + prefill + decode" is
 what one short generation costs end to end, and decides the CLI's default CPU backend.
 
+**Load at scale** (\`flint-bench scale\`): the load measurements at 135M (the SmolLM2
+fixture), 1B and 3B parameters (synthetic bf16 checkpoints in the Llama 3.2 shapes, random
+values, generated once under \`~/.cache/flint/synthetic\`), each as one file and sharded,
+each loaded with a **cold** page cache (the files dropped with \`posix_fadvise(DONTNEED)\`
+before the child starts, checked with \`mincore\`) and a warm one. \`flint-flex-no-mmap\`
+is flint's \`--no-mmap\`. The last table fits \`load ms = a + b × GB\` over the sizes: \`a\`
+is what a load costs regardless of size, \`b\` what each gigabyte of checkpoint costs. A
+method that would not fit in the memory available is reported as skipped. Its own
+"how to read" paragraph precedes its tables.
+
 ## Results
 
 $load_tables
 
 $speed_tables
 
+<!-- scale:begin -->
+$scale_section
+<!-- scale:end -->
+
 ## Rerun
 
 \`\`\`sh
 scripts/bench.sh                            # rebuilds flint-bench, rewrites this file
 LOAD_REPS=9 SPEED_REPS=5 scripts/bench.sh   # more repetitions
+SKIP_SCALE=1 scripts/bench.sh               # skip the (long) scale run, keep its last tables
 # or by hand:
 CARGO_TARGET_DIR=\$HOME/.cache/flint/target cargo build --release --workspace --all-targets
 \$HOME/.cache/flint/target/release/flint-bench load --reps 5
 \$HOME/.cache/flint/target/release/flint-bench speed --reps 3 --decode-tokens 64
+\$HOME/.cache/flint/target/release/flint-bench scale --reps 3          # or --sizes 1b --cache warm
 \`\`\`
 
 The fixture (SmolLM2-135M as \`hf-bf16/\` and \`hf-f32/\` under \`~/.cache/flint/smollm2\`,

@@ -19,6 +19,7 @@ const RESULT_PREFIX: &str = "FLINT_BENCH_RESULT ";
 pub struct ChildArgs {
     #[arg(long, value_enum)]
     method: Method,
+    /// A checkpoint file, or a model directory (single file or shards).
     #[arg(long)]
     file: PathBuf,
     /// Prompt token ids for the first forward pass, comma-separated.
@@ -42,6 +43,9 @@ pub struct ChildReport {
     pub copied_bytes: Option<usize>,
     /// The floor's copy out of a fresh mapping (page faults included).
     pub fresh_map_ms: Option<f64>,
+    /// Bytes the loaded weights occupy, as the method built them.
+    #[serde(default)]
+    pub final_bytes: u64,
     pub note: String,
 }
 
@@ -58,6 +62,7 @@ pub fn run_child(args: &ChildArgs) -> anyhow::Result<()> {
         first_token: None,
         copied_bytes: None,
         fresh_map_ms: None,
+        final_bytes: loaded.final_bytes,
         note: loaded.note,
     };
     match loaded.outcome {

@@ -50,6 +50,8 @@ pub struct FileFacts {
     pub data: std::ops::Range<usize>,
     /// Parameter count times 4: the size of the model once every weight is f32.
     pub f32_bytes: usize,
+    /// The largest single tensor, in f32.
+    pub largest_f32_bytes: usize,
 }
 
 impl FileFacts {
@@ -57,14 +59,15 @@ impl FileFacts {
         let bytes = map_file(file)?;
         let (header_len, meta) = safetensors::SafeTensors::read_metadata(&bytes[..])
             .with_context(|| format!("parsing the header of {}", file.display()))?;
-        let params: usize = meta
+        let sizes: Vec<usize> = meta
             .tensors()
             .values()
             .map(|t| t.shape.iter().product::<usize>())
-            .sum();
+            .collect();
         Ok(Self {
             data: 8 + header_len..bytes.len(),
-            f32_bytes: params * 4,
+            f32_bytes: sizes.iter().sum::<usize>() * 4,
+            largest_f32_bytes: sizes.iter().max().copied().unwrap_or(0) * 4,
         })
     }
 }

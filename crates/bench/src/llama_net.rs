@@ -2,18 +2,16 @@
 //! lazily (no weight allocated) from the model directory's `config.json`, so every method
 //! ends with the same network and runs the same forward pass.
 
-use anyhow::Context;
 use flint_core::CausalLm;
 use flint_core::burn::tensor::Device;
 use flint_core::rope::RopeConfig;
 use flint_model_llama::{Llama, LlamaConfig, LlamaForCausalLM};
 use std::path::Path;
 
-/// Builds the lazy module for the `config.json` beside `file`, plus what turns the loaded
-/// module into a runnable model.
-pub fn build(file: &Path, device: &Device) -> anyhow::Result<(LlamaForCausalLM, Finisher)> {
-    let dir = file.parent().context("checkpoint file has no directory")?;
-    let path = dir.join("config.json");
+/// Builds the lazy module for the `config.json` of the checkpoint at `path` (a file, or the
+/// model directory itself), plus what turns the loaded module into a runnable model.
+pub fn build(path: &Path, device: &Device) -> anyhow::Result<(LlamaForCausalLM, Finisher)> {
+    let path = flint_loader::model_dir(path).join("config.json");
     let json = flint_loader::read_json(&path)?;
     let config = LlamaConfig::from_json(&json, &path)?;
     let rope = config.rope(&path)?;

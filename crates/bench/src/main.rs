@@ -8,13 +8,17 @@
 //! - `load`: load time, time to first token and peak RSS per load method, each load in a
 //!   fresh child process so the peak RSS belongs to that method alone.
 //! - `speed`: prefill and decode tokens/s on flex and ndarray, and of the numpy reference.
+//! - `scale`: load time, peak RSS and time to first token at 135M, 1B and 3B parameters
+//!   (synthetic checkpoints), single file and sharded, cold and warm page cache.
 
+mod checkpoint;
 mod child;
 mod fixture;
 mod llama_net;
 mod load;
 mod numpy_ref;
 mod rss;
+mod scale;
 mod speed;
 mod stats;
 mod table;
@@ -62,6 +66,8 @@ enum Command {
         #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/reference/llama_numpy.py"))]
         reference: PathBuf,
     },
+    /// Load time, first token and peak RSS at 135M, 1B and 3B parameters, cold and warm.
+    Scale(scale::ScaleArgs),
     /// One load in this (fresh) process; prints a result line for the parent.
     #[command(hide = true)]
     LoadChild(child::ChildArgs),
@@ -83,6 +89,7 @@ fn main() -> anyhow::Result<()> {
             &python,
             &reference,
         ),
+        Command::Scale(args) => scale::run(&args),
         Command::LoadChild(args) => child::run_child(&args),
     }
 }

@@ -11,12 +11,25 @@ use flint_core::LoadError;
 use rayon::prelude::*;
 use std::path::Path;
 
+/// Values per parallel task.
+const CHUNK: usize = 1 << 16;
+
 /// `Ok` when every value is finite; otherwise an error naming `tensor` in `path`, the first
 /// bad element and how many there are.
 pub fn check_finite(values: &[f32], path: &Path, tensor: &str) -> Result<(), LoadError> {
-    let Some(first) = values.par_iter().position_first(|v| !v.is_finite()) else {
+    // The common case, all finite, is one branch-free vectorised fold per chunk: a
+    // per-element early-exit search (`position_first`) is ~30x slower and made a bf16 load
+    // of SmolLM2 take 1-2 s instead of 0.1 s. The position is looked for only on failure.
+    let all_finite = values
+        .par_chunks(CHUNK)
+        .all(|chunk| chunk.iter().fold(true, |ok, v| ok & v.is_finite()));
+    if all_finite {
         return Ok(());
-    };
+    }
+    let first = values
+        .iter()
+        .position(|v| !v.is_finite())
+        .expect("a non-finite value was seen");
     let count = values.par_iter().filter(|v| !v.is_finite()).count();
     Err(LoadError::Tensor {
         path: path.to_path_buf(),

@@ -10,7 +10,7 @@ use crate::child::{self, ChildReport};
 use crate::fixture::{FileFacts, FixtureArgs, warm_page_cache};
 use crate::stats::MB;
 use flint_core::{Backend, CausalLm};
-use flint_loader::TextTokenizer;
+use flint_loader::{ReadMode, TextTokenizer};
 use report::MethodSummary;
 use std::path::Path;
 
@@ -22,6 +22,8 @@ pub enum Method {
     BurnStore,
     BurnStoreNocast,
     FlintFlex,
+    /// flint on flex with `--no-mmap` (`ReadMode::Copy`); measured by `scale` only.
+    FlintFlexNoMmap,
     FlintNdarray,
 }
 
@@ -42,6 +44,7 @@ impl Method {
             Method::BurnStore => "burn-store",
             Method::BurnStoreNocast => "burn-store-nocast",
             Method::FlintFlex => "flint-flex",
+            Method::FlintFlexNoMmap => "flint-flex-no-mmap",
             Method::FlintNdarray => "flint-ndarray",
         }
     }
@@ -56,37 +59,41 @@ pub enum Outcome {
 pub struct Loaded {
     pub outcome: Outcome,
     pub note: String,
+    /// Bytes the loaded weights occupy (f32 copies plus zero-copy views of the file).
+    pub final_bytes: u64,
 }
 
-/// Loads `file` once with `method` (in the child process). The baselines use burn-flex,
-/// the CPU backend upstream recommends.
-pub fn load_once(method: Method, file: &Path) -> anyhow::Result<Loaded> {
-    let model = |model, note: String| Loaded {
+/// Loads the checkpoint at `path` (a file, or a directory with one file or shards) once
+/// with `method` (in the child process). The baselines use burn-flex, the CPU backend
+/// upstream recommends.
+pub fn load_once(method: Method, path: &Path) -> anyhow::Result<Loaded> {
+    let model = |(model, note, final_bytes): (Box<dyn CausalLm>, String, u64)| Loaded {
         outcome: Outcome::Model(model),
         note,
+        final_bytes,
     };
     Ok(match method {
-        Method::FloorMemcpy => Loaded {
-            outcome: Outcome::Floor(floor::memcpy(file)?),
-            note: String::new(),
-        },
-        Method::ReadThenCopy => model(
-            read_then_copy::load(file, &Backend::Flex.device()?)?,
-            "std::fs::read + one f32 copy per tensor (flex)".into(),
-        ),
+        Method::FloorMemcpy => {
+            let floor = floor::memcpy(path)?;
+            Loaded {
+                final_bytes: floor.bytes as u64,
+                outcome: Outcome::Floor(floor),
+                note: String::new(),
+            }
+        }
+        Method::ReadThenCopy => {
+            let (m, bytes) = read_then_copy::load(path, &Backend::Flex.device()?)?;
+            let note = "std::fs::read + one f32 copy per tensor (flex)".into();
+            model((m, note, bytes))
+        }
         Method::BurnStore | Method::BurnStoreNocast => {
             let cast = method == Method::BurnStore;
-            let (m, note) = burn_store::load(file, &Backend::Flex.device()?, cast)?;
-            model(m, format!("{note}, flex"))
+            let (m, note, bytes) = burn_store::load(path, &Backend::Flex.device()?, cast)?;
+            model((m, format!("{note}, flex"), bytes))
         }
-        Method::FlintFlex => {
-            let (m, note) = flint::load(file, Backend::Flex)?;
-            model(m, note)
-        }
-        Method::FlintNdarray => {
-            let (m, note) = flint::load(file, Backend::NdArray)?;
-            model(m, note)
-        }
+        Method::FlintFlex => model(flint::load(path, Backend::Flex, ReadMode::Map)?),
+        Method::FlintFlexNoMmap => model(flint::load(path, Backend::Flex, ReadMode::Copy)?),
+        Method::FlintNdarray => model(flint::load(path, Backend::NdArray, ReadMode::Map)?),
     })
 }
 

@@ -1,31 +1,38 @@
-//! `read-then-copy`: the naive baseline. Read the whole file into a `Vec`, then copy (and
-//! convert) each tensor into its own f32 buffer and assign it into the Llama module.
+//! `read-then-copy`: the naive baseline. Read the whole file (every shard) into a `Vec`, then
+//! copy (and convert) each tensor into its own f32 buffer and assign it into the Llama module.
 
-use crate::llama_net;
+use crate::{checkpoint, llama_net};
 use flint_core::burn::tensor::{Device, TensorData};
 use flint_core::{CausalLm, LoadError, Target, TensorSource};
 use half::{bf16, f16};
 use safetensors::{Dtype, SafeTensors};
 use std::path::Path;
 
-pub fn load(file: &Path, device: &Device) -> anyhow::Result<Box<dyn CausalLm>> {
-    let bytes = std::fs::read(file)?;
-    let tensors = SafeTensors::deserialize(&bytes)?;
-    let (net, finisher) = llama_net::build(file, device)?;
-    let net = flint_core::assign_parameters(
-        net,
-        &mut CopySource {
-            tensors: &tensors,
-            file,
-        },
-    )?;
-    Ok(finisher.finish(net))
+/// The loaded model and the bytes of f32 copies it holds.
+pub fn load(path: &Path, device: &Device) -> anyhow::Result<(Box<dyn CausalLm>, u64)> {
+    let files = checkpoint::files(path)?
+        .iter()
+        .map(std::fs::read)
+        .collect::<Result<Vec<_>, _>>()?;
+    let tensors = files
+        .iter()
+        .map(|bytes| SafeTensors::deserialize(bytes))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (net, finisher) = llama_net::build(path, device)?;
+    let mut source = CopySource {
+        tensors: &tensors,
+        file: path,
+        copied_bytes: 0,
+    };
+    let net = flint_core::assign_parameters(net, &mut source)?;
+    Ok((finisher.finish(net), source.copied_bytes))
 }
 
-/// Serves tensors out of the in-memory file, one converting copy each.
+/// Serves tensors out of the in-memory files, one converting copy each.
 struct CopySource<'a> {
-    tensors: &'a SafeTensors<'a>,
+    tensors: &'a [SafeTensors<'a>],
     file: &'a Path,
+    copied_bytes: u64,
 }
 
 impl TensorSource for CopySource<'_> {
@@ -37,7 +44,11 @@ impl TensorSource for CopySource<'_> {
         let fail = |message: String| LoadError::Other {
             message: format!("{name}: {message}"),
         };
-        let view = self.tensors.tensor(name).map_err(|e| fail(e.to_string()))?;
+        let view = self
+            .tensors
+            .iter()
+            .find_map(|t| t.tensor(name).ok())
+            .ok_or_else(|| fail("in no file of the checkpoint".into()))?;
         if view.shape() != shape {
             return Err(fail(format!(
                 "shape {:?}, expected {shape:?}",
@@ -60,6 +71,7 @@ impl TensorSource for CopySource<'_> {
                 .collect(),
             other => return Err(fail(format!("unsupported dtype {other:?}"))),
         };
+        self.copied_bytes += (values.len() * 4) as u64;
         Ok(TensorData::new(values, shape.to_vec()))
     }
 }
