@@ -99,16 +99,18 @@ flint's bf16 conversion, prefill, and OpenBLAS in the numpy reference all use bo
   bf16 parameters, and the f32 forward pass then fails (shown in its notes).
 - \`flint-flex\`, \`flint-ndarray\`: \`flint_loader::load_model\`. On flex an f32 file is
   used in place (zero-copy: the "load" is only the header and the module; the weights are
-  paged in by the first forward pass, visible in the "+1st token" columns); bf16, and
-  everything on ndarray, is converted in one copy per tensor while the mapped pages behind
-  it are released.
+  paged in by the first forward pass, visible in the "+1st token" columns); a bf16 file's
+  matrices (linear layers, embedding) stay bf16 and are used in place too, only the norm
+  vectors (a few KB) being widened; everything on ndarray is converted in one copy per
+  tensor while the mapped pages behind it are released.
 - "first token ms" is load plus one forward pass on a 5-token prompt (the tokenizer is
   loaded outside the timing); "÷ f32 model" divides peak RSS by the model's size in f32
   (134.5M parameters × 4 bytes). "next token" is the greedy prediction, the same for every
   method that loaded correctly.
 
-**Speed** (\`flint-bench speed\`): each repetition loads the bf16 checkpoint afresh on each
-backend, warms up on 4 tokens, then times the prefill of a 97-token prompt and 64 greedy
+**Speed** (\`flint-bench speed\`): each repetition loads the bf16 checkpoint afresh for each
+engine (flex with its bf16 weights used in place, the default; flex with \`--dtype f32\`,
+every weight widened at load; ndarray, f32), warms up on 4 tokens, then times the prefill of a 97-token prompt and 64 greedy
 decode steps; the numpy reference (\`tests/reference/llama_numpy.py --bench\`, f32 on
 OpenBLAS) runs the same prompt and step count in the same run. "load + prefill + decode" is
 what one short generation costs end to end, and decides the CLI's default CPU backend.
