@@ -51,8 +51,8 @@ pub fn matmul_transposed(x: &[f32], m: usize, w: WeightRows, d_out: usize) -> Ve
                 for (r, y) in out_row.iter_mut().enumerate() {
                     let xr = &x[r * d_in..(r + 1) * d_in];
                     *y = match w {
-                        WeightRows::F32(w) => dot_f32(&w[span.clone()], xr),
-                        WeightRows::Bf16(w) => dot_bf16(&w[span.clone()], xr),
+                        WeightRows::F32(w) => dot(&w[span.clone()], xr),
+                        WeightRows::Bf16(w) => dot(&w[span.clone()], xr),
                     };
                 }
             }
@@ -73,127 +73,120 @@ pub fn matmul_transposed(x: &[f32], m: usize, w: WeightRows, d_out: usize) -> Ve
 /// instead of one serial sum (float addition is not reassociated on its own).
 const LANES: usize = 16;
 
+/// An element type weights are stored in, widened to f32 for the product (exactly).
+trait WeightElem: Copy {
+    fn widen(self) -> f32;
+    /// Eight consecutive elements at `p`, widened. Only called from the AVX2 loop.
+    ///
+    /// # Safety
+    /// `p..p + 8` is readable and the CPU has AVX2.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn load8(p: *const Self) -> std::arch::x86_64::__m256;
+}
+
+impl WeightElem for f32 {
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        self
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn load8(p: *const f32) -> std::arch::x86_64::__m256 {
+        // SAFETY: the caller guarantees eight readable elements and AVX2.
+        unsafe { std::arch::x86_64::_mm256_loadu_ps(p) }
+    }
+}
+
+/// bf16 as its bit pattern: the high half of an f32.
+impl WeightElem for u16 {
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        f32::from_bits((self as u32) << 16)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn load8(p: *const u16) -> std::arch::x86_64::__m256 {
+        use std::arch::x86_64::*;
+        // SAFETY: the caller guarantees eight readable elements and AVX2.
+        unsafe {
+            let bits = _mm_loadu_si128(p as *const __m128i);
+            _mm256_castsi256_ps(_mm256_slli_epi32::<16>(_mm256_cvtepu16_epi32(bits)))
+        }
+    }
+}
+
+/// `w · x` with the fastest loop this CPU runs.
 #[inline(always)]
-fn dot_generic<W: Copy>(w: &[W], x: &[f32], widen: impl Fn(W) -> f32) -> f32 {
+fn dot<W: WeightElem>(w: &[W], x: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+        return unsafe { dot_avx2(w, x) };
+    }
+    dot_portable(w, x)
+}
+
+/// The portable loop: `LANES` independent sums the compiler vectorises for the baseline
+/// target.
+fn dot_portable<W: WeightElem>(w: &[W], x: &[f32]) -> f32 {
     let mut acc = [0f32; LANES];
     let (wc, wr) = w.split_at(w.len() - w.len() % LANES);
     let (xc, xr) = x.split_at(wc.len());
     for (wl, xl) in wc.chunks_exact(LANES).zip(xc.chunks_exact(LANES)) {
         for l in 0..LANES {
-            acc[l] += widen(wl[l]) * xl[l];
+            acc[l] += wl[l].widen() * xl[l];
         }
     }
     let mut sum: f32 = acc.iter().sum();
     for (&a, &b) in wr.iter().zip(xr) {
-        sum += widen(a) * b;
+        sum += a.widen() * b;
     }
     sum
 }
 
-#[inline(always)]
-fn widen_bf16(bits: u16) -> f32 {
-    f32::from_bits((bits as u32) << 16)
-}
+/// Elements per step of the AVX2 loop: four 8-lane accumulators.
+#[cfg(target_arch = "x86_64")]
+const STEP: usize = 32;
 
-fn dot_f32(w: &[f32], x: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has AVX2 and FMA (checked just above).
-        return unsafe { dot_f32_avx2(w, x) };
-    }
-    dot_generic(w, x, |v| v)
-}
+/// How far ahead of the loads the AVX2 loop prefetches.
+#[cfg(target_arch = "x86_64")]
+const AHEAD_BYTES: usize = 2048;
 
-fn dot_bf16(w: &[u16], x: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has AVX2 and FMA (checked just above).
-        return unsafe { dot_bf16_avx2(w, x) };
-    }
-    dot_generic(w, x, widen_bf16)
-}
-
-/// f32 rows with AVX2 + FMA intrinsics, as [`dot_bf16_avx2`] (the prefetch distance is
-/// the same in bytes).
+/// The AVX2 + FMA loop: four independent accumulators, and a software prefetch 2 KiB
+/// ahead of every cache line the step reads, because one core's hardware prefetcher alone
+/// leaves it waiting on memory (it stops at every 4 KB page of the mapped file).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn dot_f32_avx2(w: &[f32], x: &[f32]) -> f32 {
+unsafe fn dot_avx2<W: WeightElem>(w: &[W], x: &[f32]) -> f32 {
     use std::arch::x86_64::*;
     let n = w.len().min(x.len());
     let whole = n - n % STEP;
     let (wp, xp) = (w.as_ptr(), x.as_ptr());
+    let step_bytes = STEP * std::mem::size_of::<W>();
     let mut acc = [_mm256_setzero_ps(); 4];
     let mut i = 0;
     while i < whole {
         // SAFETY: `i + STEP <= whole <= n`: every load is inside both slices; a prefetch
         // never faults, whatever the address.
         unsafe {
-            _mm_prefetch::<_MM_HINT_T0>(wp.wrapping_add(i + AHEAD_BYTES / 4) as *const i8);
-            _mm_prefetch::<_MM_HINT_T0>(wp.wrapping_add(i + 16 + AHEAD_BYTES / 4) as *const i8);
+            let ahead = (wp.wrapping_add(i) as *const i8).wrapping_add(AHEAD_BYTES);
+            for line in (0..step_bytes).step_by(64) {
+                _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(line));
+            }
             for (k, a) in acc.iter_mut().enumerate() {
-                let wv = _mm256_loadu_ps(wp.add(i + 8 * k));
+                let wv = W::load8(wp.add(i + 8 * k));
                 *a = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xp.add(i + 8 * k)), *a);
             }
         }
         i += STEP;
     }
-    // SAFETY: AVX2 is enabled for this function.
-    let mut total = unsafe { horizontal_sum(acc) };
-    for j in whole..n {
-        total += w[j] * x[j];
-    }
-    total
-}
-
-/// Elements per step of the AVX2 loops: four 8-lane accumulators.
-#[cfg(target_arch = "x86_64")]
-const STEP: usize = 32;
-
-/// How far ahead of the loads the AVX2 loops prefetch.
-#[cfg(target_arch = "x86_64")]
-const AHEAD_BYTES: usize = 2048;
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn horizontal_sum(acc: [std::arch::x86_64::__m256; 4]) -> f32 {
-    use std::arch::x86_64::*;
     let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
     let mut lanes = [0f32; 8];
     // SAFETY: `lanes` holds 8 f32.
     unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), sum) };
-    lanes.iter().sum()
-}
-
-/// bf16 rows with AVX2 + FMA intrinsics: four independent accumulators, and a software
-/// prefetch 2 KiB ahead, because one core's hardware prefetcher alone leaves it
-/// waiting on memory (it stops at every 4 KB page of the mapped file).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn dot_bf16_avx2(w: &[u16], x: &[f32]) -> f32 {
-    use std::arch::x86_64::*;
-    let n = w.len().min(x.len());
-    let whole = n - n % STEP;
-    let (wp, xp) = (w.as_ptr(), x.as_ptr());
-    let mut acc = [_mm256_setzero_ps(); 4];
-    let mut i = 0;
-    while i < whole {
-        // SAFETY: `i + STEP <= whole <= n`, so every load below is inside both slices; a
-        // prefetch never faults, whatever the address.
-        unsafe {
-            _mm_prefetch::<_MM_HINT_T0>(wp.wrapping_add(i + AHEAD_BYTES / 2) as *const i8);
-            for (k, a) in acc.iter_mut().enumerate() {
-                let bits = _mm_loadu_si128(wp.add(i + 8 * k) as *const __m128i);
-                let widened =
-                    _mm256_castsi256_ps(_mm256_slli_epi32::<16>(_mm256_cvtepu16_epi32(bits)));
-                *a = _mm256_fmadd_ps(widened, _mm256_loadu_ps(xp.add(i + 8 * k)), *a);
-            }
-        }
-        i += STEP;
-    }
-    // SAFETY: AVX2 is enabled for this function.
-    let mut total = unsafe { horizontal_sum(acc) };
+    let mut total: f32 = lanes.iter().sum();
     for j in whole..n {
-        total += widen_bf16(w[j]) * x[j];
+        total += w[j].widen() * x[j];
     }
     total
 }
@@ -250,7 +243,7 @@ mod tests {
             .iter()
             .map(|v| (v.to_bits() >> 16) as u16)
             .collect();
-        let widened: Vec<f32> = bits.iter().map(|&b| widen_bf16(b)).collect();
+        let widened: Vec<f32> = bits.iter().map(|&b| b.widen()).collect();
         let got = matmul_transposed(&x, m, WeightRows::Bf16(&bits), d_out);
         let want = reference(&x, m, &widened, d_out);
         for (g, e) in got.iter().zip(&want) {
