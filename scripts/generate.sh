@@ -9,7 +9,9 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$FLINT_ROOT"
 bash scripts/fetch-model.sh >&2
-cargo build --release --quiet -p flint-cli
+# The same package set as scripts/test.sh, so the two README commands share one build
+# of Burn (a single-package build resolves its features differently and rebuilds it).
+cargo build --release --quiet --workspace --all-targets
 model="$FLINT_CACHE/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 if [ "$#" -eq 0 ]; then
   set -- --prompt "The capital of France is" --max-new-tokens 32
