@@ -8,12 +8,22 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// The repository root (this crate lives in `<root>/tests`).
+/// The repository root: the workspace holding the package under test.
+///
+/// Found from `CARGO_MANIFEST_DIR` as `cargo test` sets it when it runs a test, because the
+/// path compiled into this crate is the checkout that built it: with a target dir shared
+/// between checkouts (CI's cache), a crate whose sources did not change is not rebuilt and
+/// would point at another, possibly deleted, checkout. The compiled-in path is the
+/// fallback for a test binary run by hand.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    let package = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    package
+        .ancestors()
+        .find(|dir| dir.join("Cargo.toml").is_file() && dir.join("crates").is_dir())
+        .map(Path::to_path_buf)
+        .unwrap_or(package)
 }
 
 /// `$FLINT_CACHE` or `~/.cache/flint`: downloaded wheels and converted fixtures, never in git.

@@ -3,7 +3,7 @@
 //! for each type a tensor of random valid blocks and an F32 `<type>.expected` tensor with
 //! gguf-py's output. Also checks the reader against a file written by gguf-py's GGUFWriter.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use flint_gguf::{
@@ -27,7 +27,7 @@ const TYPES: [GgmlType; 13] = [
 ];
 
 fn golden_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/golden.gguf")
+    flint_tests::repo_root().join("crates/gguf/tests/data/golden.gguf")
 }
 
 fn golden() -> GgufFile {
@@ -158,7 +158,7 @@ fn reads_gguf_py_writer_output() {
 /// The committed golden file is exactly what the script produces (needs python3 + gguf).
 #[test]
 fn golden_file_is_reproducible() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = flint_tests::repo_root();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("golden.gguf");
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());

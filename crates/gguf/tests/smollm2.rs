@@ -23,7 +23,7 @@ fn model_path() -> PathBuf {
 
 /// Runs `gguf_golden.py dump`, returning the output directory.
 fn gguf_py_dump(model: &Path, tensors: &[&str]) -> tempfile::TempDir {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = flint_tests::repo_root();
     let dir = tempfile::tempdir().unwrap();
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let status = Command::new(python)
