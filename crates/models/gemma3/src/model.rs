@@ -4,9 +4,9 @@
 //! .weight`), so the loader fills parameters by name with no renaming table.
 
 use crate::{Gemma3Config, LayerKind};
-use flint_core::attention::{DecoderCache, KvCache, attention_mask};
+use flint_core::attention::{DecoderCache, KvCache, ScoreOptions, grouped_attention, softcap};
 use flint_core::burn::module::Module;
-use flint_core::burn::tensor::activation::{gelu_approximate, softmax};
+use flint_core::burn::tensor::activation::gelu_approximate;
 use flint_core::burn::tensor::{Device, FloatDType, Tensor};
 use flint_core::nn::{Embedding, Linear, RmsNorm};
 use flint_core::rope::Rope;
@@ -141,17 +141,14 @@ impl Attention {
         let v = heads(self.v_proj.forward(x), nkv);
         let (k, v) = cache.append(k, v);
 
-        // Query heads sharing a K/V head are stacked as rows of one batched matmul.
         let group = nh / nkv;
         let q = q.reshape([b, nkv, group * s, hd]);
-        let mut scores = q.matmul(k.swap_dims(2, 3)) * ctx.scale;
-        if let Some(cap) = ctx.softcap {
-            scores = softcap(scores, cap);
-        }
-        if let Some(mask) = attention_mask(group, s, start, ctx.window, &scores.device()) {
-            scores = scores + mask;
-        }
-        let out = softmax(scores, 3).matmul(v);
+        let options = ScoreOptions {
+            scale: ctx.scale,
+            softcap: ctx.softcap,
+            window: ctx.window,
+        };
+        let out = grouped_attention(q, k, v, group, s, start, options);
         let out = out
             .reshape([b, nh, s, hd])
             .swap_dims(1, 2)
@@ -165,11 +162,6 @@ impl Mlp {
         let gate = gelu_approximate(self.gate_proj.forward(x.clone()));
         self.down_proj.forward(gate * self.up_proj.forward(x))
     }
-}
-
-/// `cap * tanh(x / cap)`: bounds logits smoothly to `(-cap, cap)`.
-fn softcap<const D: usize>(x: Tensor<D>, cap: f64) -> Tensor<D> {
-    (x / cap).tanh() * cap
 }
 
 /// A loaded Gemma 3 with its RoPE tables (one per layer kind) and KV cache.

@@ -4,9 +4,9 @@
 //! so the loader fills parameters by name with no renaming table.
 
 use crate::LlamaConfig;
-use flint_core::attention::{DecoderCache, KvCache, attention_mask};
+use flint_core::attention::{DecoderCache, KvCache, ScoreOptions, grouped_attention};
 use flint_core::burn::module::Module;
-use flint_core::burn::tensor::activation::{silu, softmax};
+use flint_core::burn::tensor::activation::silu;
 use flint_core::burn::tensor::{Device, FloatDType, Tensor};
 use flint_core::nn::{Embedding, Linear, RmsNorm};
 use flint_core::rope::{Rope, RopeConfig};
@@ -115,16 +115,14 @@ impl Attention {
         let v = heads(self.v_proj.forward(x), nkv);
         let (k, v) = cache.append(k, v);
 
-        // Query heads that share a K/V head are stacked as extra rows, so one batched matmul
-        // serves the whole group without repeating K and V in memory.
         let group = nh / nkv;
         let q = q.reshape([b, nkv, group * s, hd]);
-        let scale = 1.0 / (hd as f64).sqrt();
-        let mut scores = q.matmul(k.swap_dims(2, 3)) * scale;
-        if let Some(mask) = attention_mask(group, s, start, None, &scores.device()) {
-            scores = scores + mask;
-        }
-        let out = softmax(scores, 3).matmul(v); // [b, nkv, group * s, hd]
+        let options = ScoreOptions {
+            scale: 1.0 / (hd as f64).sqrt(),
+            softcap: None,
+            window: None,
+        };
+        let out = grouped_attention(q, k, v, group, s, start, options); // [b, nkv, group * s, hd]
         let out = out
             .reshape([b, nh, s, hd])
             .swap_dims(1, 2)
