@@ -143,6 +143,9 @@ impl Rope {
     pub fn apply(&mut self, x: Tensor<4>, start: usize) -> Tensor<4> {
         let [_, _, seq, hd] = x.dims();
         self.ensure_capacity(start + seq);
+        if let Some(rotated) = crate::cpu::flex::rotate_half(&x, &self.cos, &self.sin, start) {
+            return rotated;
+        }
         let cos = self.cos.clone().narrow(0, start, seq).unsqueeze::<4>();
         let sin = self.sin.clone().narrow(0, start, seq).unsqueeze::<4>();
         let half = hd / 2;

@@ -8,7 +8,7 @@
 //! dot products per cached position; this loop runs them on the cache in place, one task
 //! per K/V head on flint's [`pool`](super::pool).
 
-use super::dot::dot;
+use super::dot::{axpy, dot};
 use super::pool;
 use std::ops::Range;
 use std::sync::Mutex;
@@ -53,32 +53,30 @@ pub fn attend(
     let dim = q.len() / (heads * rows).max(1);
     assert_eq!(q.len(), heads * rows * dim, "q is [heads, rows, dim]");
     let mut out = vec![0f32; q.len()];
-    let per_head: Vec<Mutex<&mut [f32]>> = out
-        .chunks_mut((rows * dim).max(1))
-        .map(Mutex::new)
-        .collect();
-    pool::run(per_head.len(), &|head| {
-        let mut out = per_head[head].lock().unwrap_or_else(|e| e.into_inner());
-        let mut weights = vec![0f32; positions.len()];
-        for (r, out_row) in out.chunks_mut(dim).enumerate() {
-            let q_row = &q[(head * rows + r) * dim..][..dim];
-            for (w, p) in weights.iter_mut().zip(positions.clone()) {
+    // One task per query row (head × row): a decode step has few heads, and one task per
+    // head would leave a core idle for half the call with three of them on two cores.
+    let per_row: Vec<Mutex<&mut [f32]>> = out.chunks_mut(dim.max(1)).map(Mutex::new).collect();
+    pool::run(per_row.len(), &|task| {
+        let mut out_row = per_row[task].lock().unwrap_or_else(|e| e.into_inner());
+        let head = task / rows;
+        let q_row = &q[task * dim..][..dim];
+        let mut weights: Vec<f32> = positions
+            .clone()
+            .map(|p| {
                 let s = dot(k.row(head, p, dim), q_row) * scores.scale;
-                *w = match scores.softcap {
+                match scores.softcap {
                     Some(cap) => cap * (s / cap).tanh(),
                     None => s,
-                };
-            }
-            softmax_in_place(&mut weights);
-            out_row.fill(0.0);
-            for (&w, p) in weights.iter().zip(positions.clone()) {
-                for (o, &x) in out_row.iter_mut().zip(v.row(head, p, dim)) {
-                    *o += w * x;
                 }
-            }
+            })
+            .collect();
+        softmax_in_place(&mut weights);
+        out_row.fill(0.0);
+        for (&w, p) in weights.iter().zip(positions.clone()) {
+            axpy(w, v.row(head, p, dim), &mut out_row);
         }
     });
-    drop(per_head);
+    drop(per_row);
     out
 }
 

@@ -1,9 +1,10 @@
-//! Running flint's CPU kernels ([`matvec`](super::matvec), [`attention`](super::attention))
-//! on tensors that live on burn-flex, reading their storage in place (no copy of the weight
+//! Running flint's CPU kernels ([`matvec`](super::matvec), [`attention`](super::attention),
+//! [`rope`](super::rope), [`norm`](super::norm)) on tensors that live on burn-flex, reading their storage in place (no copy of the weight
 //! or of the KV cache, one small copy of the activations).
 
 use super::attention::{HeadRows, Scores, attend as kernel_attend};
 use super::matvec::{WeightRows, matmul_transposed as kernel};
+use super::{norm, rope};
 use burn::backend::Flex;
 use burn::backend::flex::FlexTensor;
 use burn::tensor::{DType, Device, Tensor, TensorData, bf16};
@@ -33,18 +34,69 @@ pub fn matmul_transposed(x: &Tensor<2>, w: &Tensor<2>) -> Option<Tensor<2>> {
     } else {
         WeightRows::Bf16(w_store.as_slice::<bf16>()?.reinterpret_cast())
     };
-    let x_store = x.clone().try_into_primitive::<Flex>().ok()?;
-    let contiguous;
-    let x_values = match x_store.as_slice::<f32>() {
-        Some(values) => values,
-        None => {
-            contiguous = x_store.to_contiguous();
-            contiguous.as_slice::<f32>()?
-        }
-    };
-    let y = kernel(x_values, m, weights, d_out);
+    let x_store = contiguous_f32(x)?;
+    let y = kernel(x_store.as_slice()?, m, weights, d_out);
     Some(Tensor::from_data(
         TensorData::new(y, [m, d_out]),
+        &x.device(),
+    ))
+}
+
+/// An f32 tensor on flex as contiguous storage: its own when already contiguous (no copy),
+/// else a contiguous copy; `None` for another device or dtype.
+fn contiguous_f32<const D: usize>(t: &Tensor<D>) -> Option<FlexTensor> {
+    if t.dtype() != DType::F32 || !is_flex(&t.device()) {
+        return None;
+    }
+    let store = t.clone().try_into_primitive::<Flex>().ok()?;
+    Some(if store.as_slice::<f32>().is_some() {
+        store
+    } else {
+        store.to_contiguous()
+    })
+}
+
+/// [`rope::rotate_half`] for `x` `[batch, heads, positions, dim]` with the cos/sin tables
+/// `[table_positions, dim]`, all f32 on flex; `None` otherwise.
+pub fn rotate_half(
+    x: &Tensor<4>,
+    cos: &Tensor<2>,
+    sin: &Tensor<2>,
+    start: usize,
+) -> Option<Tensor<4>> {
+    let [_, _, positions, dim] = x.dims();
+    let (x_store, cos, sin) = (
+        contiguous_f32(x)?,
+        contiguous_f32(cos)?,
+        contiguous_f32(sin)?,
+    );
+    let (cos, sin) = (cos.as_slice::<f32>()?, sin.as_slice::<f32>()?);
+    if cos.len() < (start + positions) * dim {
+        return None;
+    }
+    let out = rope::rotate_half(x_store.as_slice()?, positions, dim, cos, sin, start);
+    Some(Tensor::from_data(
+        TensorData::new(out, x.dims()),
+        &x.device(),
+    ))
+}
+
+/// [`norm::rms_norm`] over the last dimension of `x`, with an f32 `weight`, all on flex;
+/// `None` otherwise.
+pub fn rms_norm<const D: usize>(
+    x: &Tensor<D>,
+    weight: &Tensor<1>,
+    eps: f64,
+    offset: f64,
+) -> Option<Tensor<D>> {
+    let (x_store, w_store) = (contiguous_f32(x)?, contiguous_f32(weight)?);
+    let weight = w_store.as_slice::<f32>()?;
+    if x.dims()[D - 1] != weight.len() {
+        return None;
+    }
+    let out = norm::rms_norm(x_store.as_slice()?, weight, eps as f32, offset as f32);
+    Some(Tensor::from_data(
+        TensorData::new(out, x.dims()),
         &x.device(),
     ))
 }
@@ -76,15 +128,12 @@ pub fn attention(
     let q_store = q.clone().try_into_primitive::<Flex>().ok()?.to_contiguous();
     let k_store = k.clone().try_into_primitive::<Flex>().ok()?;
     let v_store = v.clone().try_into_primitive::<Flex>().ok()?;
-    let out = kernel_attend(
+    let (qs, kr, vr) = (
         q_store.as_slice::<f32>()?,
-        heads,
-        rows,
         head_rows(&k_store)?,
         head_rows(&v_store)?,
-        positions,
-        scores,
     );
+    let out = kernel_attend(qs, heads, rows, kr, vr, positions, scores);
     Some(Tensor::from_data(
         TensorData::new(out, [batch, heads, rows, dim]),
         &q.device(),
@@ -106,4 +155,69 @@ fn head_rows(t: &FlexTensor) -> Option<HeadRows<'_>> {
         head_stride: stride(1)?,
         position_stride: stride(2)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each fused kernel against the Burn ops it replaces, run on burn-ndarray (where no
+    //! flint kernel applies).
+    use crate::nn::RmsNorm;
+    use crate::rope::{Rope, RopeConfig};
+    use burn::module::Param;
+    use burn::tensor::{Device, Distribution, Tensor};
+
+    #[allow(deprecated)] // burn-ndarray is deprecated upstream but named by flint's design
+    fn ndarray() -> Device {
+        Device::ndarray()
+    }
+
+    fn close<const D: usize>(a: Tensor<D>, b: Tensor<D>) {
+        let (a, b) = (
+            a.into_data().try_to_vec::<f32>().unwrap(),
+            b.into_data().try_to_vec::<f32>().unwrap(),
+        );
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() <= 1e-5 * (1.0 + y.abs()), "{x} vs {y}");
+        }
+    }
+
+    fn random<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
+        let t = Tensor::<D>::random(shape, Distribution::Normal(0.0, 1.0), &Device::flex());
+        Tensor::from_data(t.into_data(), device)
+    }
+
+    #[test]
+    fn rope_in_one_pass_matches_burns_ops() {
+        let config = RopeConfig {
+            head_dim: 16,
+            theta: 10_000.0,
+            scaling: None,
+        };
+        let x = random([1, 3, 5, 16], &Device::flex());
+        // Start past the initial table so the table grows first, as in a long generation.
+        for start in [0, 7, 40] {
+            let fused = Rope::new(&config, 8, &Device::flex()).apply(x.clone(), start);
+            let x_nd = Tensor::<4>::from_data(x.to_data(), &ndarray());
+            let burn = Rope::new(&config, 8, &ndarray()).apply(x_nd, start);
+            close(fused, Tensor::from_data(burn.into_data(), &Device::flex()));
+        }
+    }
+
+    #[test]
+    fn rms_norm_in_one_pass_matches_burns_ops() {
+        for offset in [0.0, 1.0] {
+            let norm = |device: &Device, weight: Tensor<1>| RmsNorm {
+                weight: Param::from_tensor(Tensor::from_data(weight.into_data(), device)),
+                eps: 1e-6,
+                offset,
+            };
+            let weight = random([24], &Device::flex());
+            let x = random([2, 3, 24], &Device::flex());
+            let fused = norm(&Device::flex(), weight.clone()).forward(x.clone());
+            let x_nd = Tensor::<3>::from_data(x.into_data(), &ndarray());
+            let burn = norm(&ndarray(), weight).forward(x_nd);
+            close(fused, Tensor::from_data(burn.into_data(), &Device::flex()));
+        }
+    }
 }

@@ -6,4 +6,6 @@ pub mod attention;
 pub mod dot;
 pub mod flex;
 pub mod matvec;
+pub mod norm;
 pub mod pool;
+pub mod rope;

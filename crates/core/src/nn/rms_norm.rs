@@ -34,10 +34,14 @@ impl RmsNorm {
     /// mean of squares overflows f16 as soon as an activation passes 256 (no-op casts on
     /// the CPU backends, which compute in f32).
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        let weight = self.weight.val();
+        if let Some(y) = crate::cpu::flex::rms_norm(&x, &weight, self.eps, self.offset) {
+            return y;
+        }
         let dtype = x.dtype();
         let x = x.cast(FloatDType::F32);
         let rms = (x.clone().square().mean_dim(D - 1) + self.eps).sqrt();
-        let weight = self.weight.val().cast(FloatDType::F32);
+        let weight = weight.cast(FloatDType::F32);
         let scale = if self.offset == 0.0 {
             weight
         } else {
