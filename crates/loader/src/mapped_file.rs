@@ -2,7 +2,7 @@
 //! shareable as zero-copy `bytes::Bytes`.
 
 use flint_core::LoadError;
-use memmap2::{Mmap, UncheckedAdvice};
+use memmap2::{Mmap, MmapMut, UncheckedAdvice};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -47,8 +47,10 @@ pub struct MappedFile {
 }
 
 enum Storage {
+    /// The file mapped read-only.
     Map(Mmap),
-    Owned(Vec<u8>),
+    /// The file read into anonymous memory (`--no-mmap`): its first `usize` bytes.
+    Read(Mmap, usize),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -78,7 +80,7 @@ impl Storage {
     fn bytes(&self) -> &[u8] {
         match self {
             Storage::Map(map) => map,
-            Storage::Owned(bytes) => bytes,
+            Storage::Read(memory, len) => &memory[..*len],
         }
     }
 }
@@ -111,16 +113,21 @@ impl MappedFile {
         // crash; `ReadMode::Copy` (`--no-mmap`) avoids the map. See docs/reliability.md.
         let map = match mode {
             ReadMode::Map => {
-                Storage::Map(unsafe { Mmap::map(&file) }.map_err(|e| LoadError::io(path, e))?)
+                let map = unsafe { Mmap::map(&file) }.map_err(|e| LoadError::io(path, e))?;
+                prefer_huge_pages(&map);
+                Storage::Map(map)
             }
             ReadMode::Copy => {
-                let mut bytes = Vec::new();
-                bytes
-                    .try_reserve_exact(metadata.len() as usize)
-                    .map_err(|e| LoadError::io(path, std::io::Error::other(e)))?;
-                file.read_to_end(&mut bytes)
+                let len = metadata.len() as usize;
+                let mut memory =
+                    MmapMut::map_anon(len.max(1)).map_err(|e| LoadError::io(path, e))?;
+                prefer_huge_pages(&memory);
+                file.read_exact(&mut memory[..len])
                     .map_err(|e| LoadError::io(path, e))?;
-                Storage::Owned(bytes)
+                let memory = memory
+                    .make_read_only()
+                    .map_err(|e| LoadError::io(path, e))?;
+                Storage::Read(memory, len)
             }
         };
         let stamp = Stamp::of(&metadata);
@@ -163,7 +170,7 @@ impl MappedFile {
     /// Only whole pages inside the range are released.
     pub fn release(&self, range: std::ops::Range<usize>) {
         let Storage::Map(map) = &*self.map else {
-            return; // an owned buffer is freed whole, with its last user
+            return; // read memory is freed whole, with its last user
         };
         let page = page_size();
         let start = range.start.div_ceil(page) * page;
@@ -185,6 +192,30 @@ fn changed(path: &Path) -> LoadError {
                   replaced); load it again once it is complete"
             .into(),
     }
+}
+
+/// Asks the kernel to back `memory` with 2 MiB pages where it can (`MADV_HUGEPAGE`).
+///
+/// Decoding streams every weight once per token, and with 4 KiB pages the address
+/// translations, not the memory, set the pace: two cores stream 24 GB/s through 4 KiB pages
+/// and 35 GB/s through 2 MiB pages on the CI machine (a VM, where a TLB miss walks two page
+/// tables), which took SmolLM2's decode from 62 to about 70 tok/s. For a file map this does
+/// not copy anything: pages the file faults in from disk arrive as 2 MiB page-cache folios
+/// mapped whole (the kernel already aligns large file maps to 2 MiB). Pages that were
+/// already cached in smaller folios stay as they are until they leave the page cache.
+/// Advice only: a kernel without transparent huge pages ignores it.
+fn prefer_huge_pages(memory: &[u8]) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: MADV_HUGEPAGE changes how pages are backed, never their contents.
+    unsafe {
+        let _ = libc::madvise(
+            memory.as_ptr() as *mut libc::c_void,
+            memory.len(),
+            libc::MADV_HUGEPAGE,
+        );
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = memory;
 }
 
 fn page_size() -> usize {
