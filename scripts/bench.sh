@@ -114,6 +114,13 @@ every weight widened at load; ndarray, f32), warms up on 4 tokens, then times th
 decode steps; the numpy reference (\`tests/reference/llama_numpy.py --bench\`, f32 on
 OpenBLAS) runs the same prompt and step count in the same run. "load + prefill + decode" is
 what one short generation costs end to end, and decides the CLI's default CPU backend.
+Before the runs the checkpoint is dropped from the page cache and faulted back in through a
+map advised \`MADV_HUGEPAGE\`, the state a first flint load from disk leaves it in (2 MiB
+page-cache folios, which flint maps whole); a file cached by \`read()\` or just written stays
+in small folios until evicted, and decodes about 12% slower (docs/design.md). Backend
+features: burn-flex with Burn's \`simd\` and \`rayon\` features, no BLAS; decode-sized
+products, attention, RoPE and RMS norm on flint's own CPU kernels (\`flint_core::cpu\`:
+AVX-512 or AVX2 chosen at run time, one thread per core on a spinning pool).
 
 **Load at scale** (\`flint-bench scale\`): the load measurements at 135M (the SmolLM2
 fixture), 1B and 3B parameters (synthetic bf16 checkpoints in the Llama 3.2 shapes, random

@@ -242,4 +242,51 @@ mod tests {
         assert_eq!(m[0].iter().filter(|&&x| x).count(), 4);
         assert!(m[0][6..].iter().all(|&x| x));
     }
+
+    /// A decode step through the KV cache on flex (flint's kernel, the cache read in place)
+    /// against the same step on burn-ndarray (Burn's ops with the additive mask), with a
+    /// sliding window shorter than the context and a soft cap, as Gemma's local layers.
+    #[test]
+    fn a_decode_step_on_flex_matches_burns_ops_with_window_and_softcap() {
+        #[allow(deprecated)] // burn-ndarray is deprecated upstream but named by flint's design
+        let ndarray = Device::ndarray();
+        let (kv_heads, group, dim, context) = (2, 3, 8, 11);
+        let random = |shape: [usize; 4]| {
+            Tensor::<4>::random(
+                shape,
+                burn::tensor::Distribution::Normal(0.0, 1.0),
+                &Device::flex(),
+            )
+        };
+        let keys = random([1, kv_heads, context, dim]);
+        let values = random([1, kv_heads, context, dim]);
+        let q = random([1, kv_heads, group, dim]);
+        for window in [None, Some(4)] {
+            let options = ScoreOptions {
+                scale: 0.3,
+                softcap: Some(2.0),
+                window,
+            };
+            let step = |device: &Device| {
+                let on = |t: &Tensor<4>| Tensor::<4>::from_data(t.to_data(), device);
+                // The prompt fills the cache, then one token is decoded against it.
+                let mut cache = KvCache::default();
+                let prompt = context - 1;
+                cache.append(
+                    on(&keys.clone().narrow(2, 0, prompt)),
+                    on(&values.clone().narrow(2, 0, prompt)),
+                );
+                let (k, v) = cache.append(
+                    on(&keys.clone().narrow(2, prompt, 1)),
+                    on(&values.clone().narrow(2, prompt, 1)),
+                );
+                let out = grouped_attention(on(&q), k, v, group, 1, prompt, options);
+                out.into_data().try_to_vec::<f32>().unwrap()
+            };
+            let (fused, burn) = (step(&Device::flex()), step(&ndarray));
+            for (a, b) in fused.iter().zip(&burn) {
+                assert!((a - b).abs() < 1e-5, "window {window:?}: {a} vs {b}");
+            }
+        }
+    }
 }
