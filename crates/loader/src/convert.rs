@@ -72,6 +72,8 @@ impl std::str::FromStr for FloatDtype {
 pub fn to_f32_vec(bytes: &[u8], dtype: FloatDtype) -> Vec<f32> {
     let n = bytes.len() / dtype.size();
     let mut out = vec![0f32; n];
+    // Before the first write, so the pages are allocated large (see `huge_pages`).
+    crate::huge_pages::advise(bytemuck::cast_slice(&out));
     out.par_chunks_mut(CHUNK)
         .zip(bytes.par_chunks(CHUNK * dtype.size()))
         .for_each(|(dst, src)| convert_chunk(src, dtype, dst));

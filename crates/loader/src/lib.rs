@@ -20,6 +20,7 @@ mod config;
 mod convert;
 mod finite;
 pub mod gguf;
+mod huge_pages;
 mod inspect;
 mod mapped_file;
 mod memory;

@@ -1,6 +1,7 @@
 //! A read-only memory map of a checkpoint file (or, in copy mode, the file read into memory),
 //! shareable as zero-copy `bytes::Bytes`.
 
+use crate::huge_pages;
 use flint_core::LoadError;
 use memmap2::{Mmap, MmapMut, UncheckedAdvice};
 use std::fs::File;
@@ -114,14 +115,14 @@ impl MappedFile {
         let map = match mode {
             ReadMode::Map => {
                 let map = unsafe { Mmap::map(&file) }.map_err(|e| LoadError::io(path, e))?;
-                prefer_huge_pages(&map);
+                huge_pages::advise(&map);
                 Storage::Map(map)
             }
             ReadMode::Copy => {
                 let len = metadata.len() as usize;
                 let mut memory =
                     MmapMut::map_anon(len.max(1)).map_err(|e| LoadError::io(path, e))?;
-                prefer_huge_pages(&memory);
+                huge_pages::advise(&memory);
                 file.read_exact(&mut memory[..len])
                     .map_err(|e| LoadError::io(path, e))?;
                 let memory = memory
@@ -192,30 +193,6 @@ fn changed(path: &Path) -> LoadError {
                   replaced); load it again once it is complete"
             .into(),
     }
-}
-
-/// Asks the kernel to back `memory` with 2 MiB pages where it can (`MADV_HUGEPAGE`).
-///
-/// Decoding streams every weight once per token, and with 4 KiB pages the address
-/// translations, not the memory, set the pace: two cores stream 24 GB/s through 4 KiB pages
-/// and 35 GB/s through 2 MiB pages on the CI machine (a VM, where a TLB miss walks two page
-/// tables), which took SmolLM2's decode from 62 to about 70 tok/s. For a file map this does
-/// not copy anything: pages the file faults in from disk arrive as 2 MiB page-cache folios
-/// mapped whole (the kernel already aligns large file maps to 2 MiB). Pages that were
-/// already cached in smaller folios stay as they are until they leave the page cache.
-/// Advice only: a kernel without transparent huge pages ignores it.
-fn prefer_huge_pages(memory: &[u8]) {
-    #[cfg(target_os = "linux")]
-    // SAFETY: MADV_HUGEPAGE changes how pages are backed, never their contents.
-    unsafe {
-        let _ = libc::madvise(
-            memory.as_ptr() as *mut libc::c_void,
-            memory.len(),
-            libc::MADV_HUGEPAGE,
-        );
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = memory;
 }
 
 fn page_size() -> usize {
