@@ -244,6 +244,45 @@ mod tests {
         assert!(copied.check_unchanged().is_err());
     }
 
+    /// The `VmFlags` line of the mapping of `/proc/self/smaps` that holds `address`.
+    #[cfg(target_os = "linux")]
+    fn vm_flags_at(address: usize) -> String {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let mut inside = false;
+        for line in smaps.lines() {
+            let range = line.split(' ').next().unwrap_or("");
+            if let Some((start, end)) = range.split_once('-')
+                && let (Ok(start), Ok(end)) = (
+                    usize::from_str_radix(start, 16),
+                    usize::from_str_radix(end, 16),
+                )
+            {
+                inside = (start..end).contains(&address);
+            } else if inside && line.starts_with("VmFlags:") {
+                return line.to_string();
+            }
+        }
+        panic!("no mapping holds {address:#x}");
+    }
+
+    /// Both ways of holding a checkpoint ask for 2 MiB pages (`hg` is `MADV_HUGEPAGE`).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_map_and_the_read_buffer_are_advised_huge_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.safetensors");
+        std::fs::write(&path, vec![7u8; 6 << 20]).unwrap();
+        for mode in [ReadMode::Map, ReadMode::Copy] {
+            let file = MappedFile::open_with(&path, mode).unwrap();
+            let middle = file.bytes().as_ptr() as usize + (3 << 20);
+            let flags = vm_flags_at(middle);
+            assert!(
+                flags.split_whitespace().any(|f| f == "hg"),
+                "{mode:?}: {flags}"
+            );
+        }
+    }
+
     #[test]
     fn a_directory_is_not_mapped() {
         let dir = tempfile::tempdir().unwrap();
