@@ -3,6 +3,7 @@
 mod commands;
 mod generation;
 mod options;
+mod page_sizes;
 mod progress;
 mod ready_model;
 mod run_args;

@@ -822,6 +822,28 @@ fn timings_break_the_load_down_and_no_progress_bar_is_drawn_into_a_pipe() {
     }
     // 211 matrices used in place (bf16 on flex), 61 norm vectors widened.
     assert!(stderr.contains("211 used in place"), "{stderr}");
+    // The mapped checkpoint's resident bytes (all of its 270 MB, every weight having been
+    // read) and how many of them are in 2 MiB pages, from /proc/self/smaps.
+    if cfg!(target_os = "linux") {
+        let line = stderr
+            .lines()
+            .find(|l| l.trim_start().starts_with("2 MiB pages"))
+            .unwrap_or_else(|| panic!("no `2 MiB pages` line in {stderr}"));
+        let numbers: Vec<f64> = line
+            .split_once("pages")
+            .unwrap()
+            .1
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        let [huge, resident] = numbers[..] else {
+            panic!("{line}")
+        };
+        assert!(
+            (250.0..=280.0).contains(&resident) && huge <= resident,
+            "{line}"
+        );
+    }
     // stderr is a pipe here: the progress bar must not draw (no carriage returns, no bar).
     assert!(
         !stderr.contains('\r') && !stderr.contains("loading"),

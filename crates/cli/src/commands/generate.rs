@@ -1,4 +1,5 @@
 use crate::generation::{FinishReason, Request, generate};
+use crate::page_sizes::MappedPages;
 use crate::run_args::RunArgs;
 use crate::timings::{self, LoadReport};
 use anyhow::Context;
@@ -124,6 +125,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     if args.run.timings {
         let mut lines = ready.load.lines();
         lines.extend(timings::generation_lines(&generated));
+        lines.extend(MappedPages::of_model(&args.run.model).map(|p| p.line()));
         timings::print(&lines);
     }
     Ok(())
