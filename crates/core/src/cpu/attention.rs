@@ -11,7 +11,6 @@
 use super::dot::{axpy, dot};
 use super::pool;
 use std::ops::Range;
-use std::sync::Mutex;
 
 /// Rows of one tensor `[heads, positions, dim]` somewhere in a buffer: element
 /// `(h, p, i)` is `data[offset + h * head_stride + p * position_stride + i]`.
@@ -55,9 +54,7 @@ pub fn attend(
     let mut out = vec![0f32; q.len()];
     // One task per query row (head × row): a decode step has few heads, and one task per
     // head would leave a core idle for half the call with three of them on two cores.
-    let per_row: Vec<Mutex<&mut [f32]>> = out.chunks_mut(dim.max(1)).map(Mutex::new).collect();
-    pool::run(per_row.len(), &|task| {
-        let mut out_row = per_row[task].lock().unwrap_or_else(|e| e.into_inner());
+    pool::run_on_chunks(&mut out, dim, &|task, out_row| {
         let head = task / rows;
         let q_row = &q[task * dim..][..dim];
         let mut weights: Vec<f32> = positions
@@ -73,10 +70,9 @@ pub fn attend(
         softmax_in_place(&mut weights);
         out_row.fill(0.0);
         for (&w, p) in weights.iter().zip(positions.clone()) {
-            axpy(w, v.row(head, p, dim), &mut out_row);
+            axpy(w, v.row(head, p, dim), out_row);
         }
     });
-    drop(per_row);
     out
 }
 
@@ -94,18 +90,7 @@ fn softmax_in_place(x: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(2_654_435_761).max(1);
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s % 2001) as f32 / 1000.0 - 1.0
-            })
-            .collect()
-    }
+    use crate::cpu::test_values as values;
 
     /// The textbook formula in f64 on dense `[heads, positions, dim]` K and V.
     fn reference(

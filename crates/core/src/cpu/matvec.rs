@@ -11,7 +11,6 @@
 
 use super::dot::dot;
 use super::pool;
-use std::sync::Mutex;
 
 /// Weights `[d_out, d_in]`, row-major, in the dtype they are stored in.
 #[derive(Clone, Copy)]
@@ -49,14 +48,7 @@ pub fn matmul_transposed(x: &[f32], m: usize, w: WeightRows, d_out: usize) -> Ve
     let rows_per_task = d_out
         .div_ceil(TASKS_PER_THREAD * pool::threads())
         .max(MIN_ROWS_PER_TASK);
-    // One lock per task's span: uncontended (each task takes its own), and it lets the
-    // spans be handed to whichever thread claims the task without unsafe code.
-    let spans: Vec<Mutex<&mut [f32]>> = out_t
-        .chunks_mut(rows_per_task * m)
-        .map(Mutex::new)
-        .collect();
-    pool::run(spans.len(), &|task| {
-        let mut out = spans[task].lock().unwrap_or_else(|e| e.into_inner());
+    pool::run_on_chunks(&mut out_t, rows_per_task * m, &|task, out| {
         let first = task * rows_per_task;
         for (i, out_row) in out.chunks_mut(m).enumerate() {
             let o = first + i;
@@ -70,7 +62,6 @@ pub fn matmul_transposed(x: &[f32], m: usize, w: WeightRows, d_out: usize) -> Ve
             }
         }
     });
-    drop(spans);
     if m == 1 {
         return out_t;
     }
@@ -86,6 +77,7 @@ pub fn matmul_transposed(x: &[f32], m: usize, w: WeightRows, d_out: usize) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cpu::test_values as values;
 
     /// A plain triple loop in f64: the independent answer.
     fn reference(x: &[f32], m: usize, w: &[f32], d_out: usize) -> Vec<f32> {
@@ -100,18 +92,6 @@ mod tests {
             }
         }
         y
-    }
-
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(2_654_435_761).max(1);
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s % 2001) as f32 / 1000.0 - 1.0
-            })
-            .collect()
     }
 
     #[test]

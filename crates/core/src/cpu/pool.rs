@@ -46,6 +46,23 @@ pub fn run(tasks: usize, task: &(dyn Fn(usize) + Sync)) {
     pool.shared.run(&mut epoch, tasks, task);
 }
 
+/// Splits `out` into chunks of `chunk_len` values and runs `task(i, chunk)` for each chunk
+/// `i`, as [`run`] does: the shape of every kernel that computes disjoint spans of one
+/// output.
+pub fn run_on_chunks<T: Send>(
+    out: &mut [T],
+    chunk_len: usize,
+    task: &(dyn Fn(usize, &mut [T]) + Sync),
+) {
+    // One lock per chunk: uncontended (each task takes its own), and it hands the chunk to
+    // whichever thread claims the task without unsafe code.
+    let chunks: Vec<Mutex<&mut [T]>> = out.chunks_mut(chunk_len.max(1)).map(Mutex::new).collect();
+    run(chunks.len(), &|i| {
+        let mut chunk = chunks[i].lock().unwrap_or_else(|e| e.into_inner());
+        task(i, &mut chunk);
+    });
+}
+
 /// Threads that run a call: the caller and the workers.
 pub fn threads() -> usize {
     Pool::global().workers + 1
