@@ -11,9 +11,9 @@ use burn::tensor::{Device, Tensor, TensorData, s};
 /// values are written into that room in place (Burn reuses a tensor's buffer when nothing
 /// else refers to it). Concatenating instead would copy the whole history for every token:
 /// 7 MB per decode step for SmolLM2 at 160 positions, a tenth of its decode time. The
-/// attention reads a view of the used prefix, which Burn's strided matmul reads without a
-/// copy. The room doubles when full, so a long generation copies its history about
-/// `log2(positions)` times in all.
+/// attention reads a view of the used prefix: in place in flint's decode kernel
+/// ([`grouped_attention`]), through Burn's strided matmul for prompts. The room doubles when
+/// full, so a long generation copies its history about `log2(positions)` times in all.
 #[derive(Debug, Clone, Default)]
 pub struct KvCache {
     kv: Option<(Tensor<4>, Tensor<4>)>,

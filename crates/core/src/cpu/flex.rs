@@ -1,6 +1,7 @@
 //! Running flint's CPU kernels ([`matvec`](super::matvec), [`attention`](super::attention),
-//! [`rope`](super::rope), [`norm`](super::norm)) on tensors that live on burn-flex, reading their storage in place (no copy of the weight
-//! or of the KV cache, one small copy of the activations).
+//! [`rope`](super::rope), [`norm`](super::norm)) on tensors that live on burn-flex, reading
+//! their storage in place (no copy of the weight or of the KV cache, at most one small copy
+//! of the activations).
 
 use super::attention::{HeadRows, Scores, attend as kernel_attend};
 use super::matvec::{WeightRows, matmul_transposed as kernel};
@@ -36,10 +37,12 @@ pub fn matmul_transposed(x: &Tensor<2>, w: &Tensor<2>) -> Option<Tensor<2>> {
     };
     let x_store = contiguous_f32(x)?;
     let y = kernel(x_store.as_slice()?, m, weights, d_out);
-    Some(Tensor::from_data(
-        TensorData::new(y, [m, d_out]),
-        &x.device(),
-    ))
+    Some(on_flex(y, [m, d_out]))
+}
+
+/// A kernel's output as a tensor on flex.
+fn on_flex<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> Tensor<D> {
+    Tensor::from_data(TensorData::new(values, shape), &Device::flex())
 }
 
 /// An f32 tensor on flex as contiguous storage: its own when already contiguous (no copy),
@@ -75,10 +78,7 @@ pub fn rotate_half(
         return None;
     }
     let out = rope::rotate_half(x_store.as_slice()?, positions, dim, cos, sin, start);
-    Some(Tensor::from_data(
-        TensorData::new(out, x.dims()),
-        &x.device(),
-    ))
+    Some(on_flex(out, x.dims()))
 }
 
 /// [`norm::rms_norm`] over the last dimension of `x`, with an f32 `weight`, all on flex;
@@ -95,10 +95,7 @@ pub fn rms_norm<const D: usize>(
         return None;
     }
     let out = norm::rms_norm(x_store.as_slice()?, weight, eps as f32, offset as f32);
-    Some(Tensor::from_data(
-        TensorData::new(out, x.dims()),
-        &x.device(),
-    ))
+    Some(on_flex(out, x.dims()))
 }
 
 /// Query rows (heads of a group × new tokens) up to which [`attention`] runs flint's
@@ -117,27 +114,29 @@ pub fn attention(
     scores: Scores,
 ) -> Option<Tensor<4>> {
     let [batch, heads, rows, dim] = q.dims();
-    let all_f32 = [q, k, v].iter().all(|t| t.dtype() == DType::F32);
-    if batch != 1 || rows > MAX_ATTENTION_ROWS || !all_f32 || !is_flex(&q.device()) {
+    let kv_f32 = k.dtype() == DType::F32 && v.dtype() == DType::F32;
+    if batch != 1 || rows > MAX_ATTENTION_ROWS || !kv_f32 {
         return None;
     }
     let [_, k_heads, len, k_dim] = k.dims();
     if k_heads != heads || k_dim != dim || v.dims() != k.dims() || positions.end > len {
         return None;
     }
-    let q_store = q.clone().try_into_primitive::<Flex>().ok()?.to_contiguous();
+    // `contiguous_f32` checks that q is f32 on flex; k and v then are on flex too.
+    let q_store = contiguous_f32(q)?;
     let k_store = k.clone().try_into_primitive::<Flex>().ok()?;
     let v_store = v.clone().try_into_primitive::<Flex>().ok()?;
-    let (qs, kr, vr) = (
-        q_store.as_slice::<f32>()?,
-        head_rows(&k_store)?,
-        head_rows(&v_store)?,
+    let (k_rows, v_rows) = (head_rows(&k_store)?, head_rows(&v_store)?);
+    let out = kernel_attend(
+        q_store.as_slice()?,
+        heads,
+        rows,
+        k_rows,
+        v_rows,
+        positions,
+        scores,
     );
-    let out = kernel_attend(qs, heads, rows, kr, vr, positions, scores);
-    Some(Tensor::from_data(
-        TensorData::new(out, [batch, heads, rows, dim]),
-        &q.device(),
-    ))
+    Some(on_flex(out, [batch, heads, rows, dim]))
 }
 
 /// A `[1, heads, positions, dim]` f32 tensor's storage as [`HeadRows`], when its rows are
