@@ -1,6 +1,7 @@
 //! Where the benchmark's model and prompts live, and the facts about them every table needs.
 
 use anyhow::{Context, bail};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Clone)]
@@ -84,23 +85,32 @@ pub fn warm_page_cache(file: &Path) -> anyhow::Result<()> {
 /// other processes map stay), then faults it back in through a map advised
 /// `MADV_HUGEPAGE`, as flint's loader maps checkpoints. A file read with `read()` or just
 /// written is cached in smaller folios, which flint can only map with 4 KiB pages, and
-/// decode speed differs by about 15% between the two (docs/design.md).
+/// decode speed differs by about 12% between the two (docs/design.md).
 pub fn cache_in_huge_pages(file: &Path) -> anyhow::Result<()> {
-    use std::os::fd::AsRawFd;
-    let handle =
-        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    // SAFETY: a plain syscall on a descriptor we own; it returns an errno, not -1.
-    let rc = unsafe { libc::posix_fadvise(handle.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
-    anyhow::ensure!(
-        rc == 0,
-        "posix_fadvise(DONTNEED) on {}: errno {rc}",
-        file.display()
-    );
+    drop_from_page_cache(file)?;
     let map = map_file(file)?;
     map.advise(memmap2::Advice::HugePage)
         .with_context(|| format!("madvise(MADV_HUGEPAGE) on {}", file.display()))?;
     let touched: u64 = map.iter().step_by(4096).map(|&b| b as u64).sum();
     std::hint::black_box(touched);
+    Ok(())
+}
+
+/// Asks the kernel to drop `file`'s cached pages. Only clean pages that no process maps
+/// go: a file just written must be fsynced first, and the caller must hold no map of it
+/// (the scale generator fsyncs; the parent maps nothing while children load).
+pub fn drop_from_page_cache(file: &Path) -> anyhow::Result<()> {
+    let handle =
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    // SAFETY: a plain syscall on a descriptor we own; it returns an errno, not -1.
+    let rc = unsafe { libc::posix_fadvise(handle.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+    if rc != 0 {
+        bail!(
+            "posix_fadvise(DONTNEED) on {}: {}",
+            file.display(),
+            std::io::Error::from_raw_os_error(rc)
+        );
+    }
     Ok(())
 }
 

@@ -1,9 +1,9 @@
 //! Putting a checkpoint's files in or out of the page cache before a load, and checking
 //! that it worked: a "cold" load is only cold if the kernel really dropped the pages.
 
+use crate::fixture::drop_from_page_cache;
 use anyhow::{Context, bail};
 use std::io::Read;
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 /// Whether the checkpoint's pages are cached when a load starts.
@@ -28,7 +28,7 @@ impl CacheState {
     /// afterwards, as `mincore` reports it.
     pub fn prepare(self, files: &[PathBuf]) -> anyhow::Result<f64> {
         match self {
-            CacheState::Cold => files.iter().try_for_each(|f| drop_pages(f))?,
+            CacheState::Cold => files.iter().try_for_each(|f| drop_from_page_cache(f))?,
             CacheState::Warm => {
                 // Reading 6 GB from the cache costs a second; skip it when nothing is missing.
                 if resident_fraction(files)? < 1.0 {
@@ -38,23 +38,6 @@ impl CacheState {
         }
         resident_fraction(files)
     }
-}
-
-/// Asks the kernel to drop `file`'s cached pages. Only clean pages that no process maps
-/// go, which is why the generator fsyncs and the parent holds no map while children run.
-fn drop_pages(file: &Path) -> anyhow::Result<()> {
-    let handle =
-        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    // SAFETY: a plain syscall on a descriptor we own; it returns an errno, not -1.
-    let rc = unsafe { libc::posix_fadvise(handle.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
-    if rc != 0 {
-        bail!(
-            "posix_fadvise(DONTNEED) on {}: {}",
-            file.display(),
-            std::io::Error::from_raw_os_error(rc)
-        );
-    }
-    Ok(())
 }
 
 /// Reads `file` through a small buffer, so its pages land in the cache without the parent
