@@ -71,12 +71,12 @@ impl ReadyModel {
         })
     }
 
-    /// Token ids of a chat rendered with the model's template, ready for the assistant turn.
     /// Milliseconds from the call to the ready model.
     pub fn load_ms(&self) -> f64 {
         self.load.timings.total_ms
     }
 
+    /// Token ids of a chat rendered with the model's template, ready for the assistant turn.
     pub fn chat_ids(&self, messages: &[ChatMessage]) -> anyhow::Result<Vec<u32>> {
         let template = self
             .template

@@ -755,31 +755,20 @@ fn generate_on_the_gpu_in_f16_says_paris() {
 #[test]
 fn gpu_flags_without_the_gpu_backend_are_refused() {
     let model = smollm2_gguf();
-    let out = flint(&[
-        "generate",
-        "--model",
-        model.to_str().unwrap(),
-        "--device",
-        "0",
-        "--prompt",
-        "Hi",
-    ]);
-    assert!(!out.status.success());
-    assert!(out.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--backend wgpu"));
-
-    let out = flint(&[
-        "generate",
-        "--model",
-        model.to_str().unwrap(),
-        "--dtype",
-        "f16",
-        "--prompt",
-        "Hi",
-    ]);
-    assert!(!out.status.success());
-    assert!(out.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--dtype f16 is for GPUs"));
+    let cases = [
+        (["--device", "0"], "--backend wgpu"),
+        (["--dtype", "f16"], "--dtype f16 is for GPUs"),
+    ];
+    for (flag, message) in cases {
+        let mut args = vec!["generate", "--model", model.to_str().unwrap()];
+        args.extend(flag);
+        args.extend(["--prompt", "Hi"]);
+        let out = flint(&args);
+        assert!(!out.status.success(), "{flag:?}");
+        assert!(out.stdout.is_empty(), "{flag:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{flag:?}: {stderr}");
+    }
 }
 
 #[test]
